@@ -1,0 +1,97 @@
+# The Ketamine and Anxiety Handbook: build, preview, test.
+#
+#   make            build everything (HTML site, PDF, EPUB), installing what is missing
+#   make test       run every check (lint + pytest on the built outputs)
+#   make html | latexpdf | epub | clean      Sphinx's usual targets
+#   make serve      live preview on http://127.0.0.1:8000 while you edit
+#   make bench      build and reader-side timings     make audit   Lighthouse scores
+#
+# Variables: BUILDDIR (default _build), SPHINXOPTS (default: warnings are errors).
+
+BUILDDIR   ?= _build
+SOURCEDIR  := docs
+VENV       ?= .venv
+PYTHON     := $(VENV)/bin/python
+SPHINXOPTS ?= -W --keep-going -n
+# $(call sphinx,BUILDER): Sphinx's make mode, configuration from the top-level conf.py
+sphinx      = $(VENV)/bin/sphinx-build -M $(1) $(SOURCEDIR) $(BUILDDIR) -c . $(SPHINXOPTS)
+PDF        := ketamine-anxiety-handbook.pdf
+EPUB       := ketamine-anxiety-handbook.epub
+
+# Reproducible builds: the date of the last commit, unless given.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+export SOURCE_DATE_EPOCH
+
+SOURCES := conf.py $(shell find $(SOURCEDIR) -type f -not -name '*.pyc' 2>/dev/null)
+VENV_OK := $(VENV)/.installed
+SYSTEM_OK := $(BUILDDIR)/.system-packages
+
+.PHONY: all html latexpdf epub clean test lint serve bench audit setup
+
+all: $(BUILDDIR)/html/$(PDF) $(BUILDDIR)/html/$(EPUB)
+
+# -- Set-up -------------------------------------------------------------------
+
+setup: $(VENV_OK) $(SYSTEM_OK)
+
+$(VENV_OK): requirements.txt
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(SYSTEM_OK): tools/system-packages
+	tools/system-packages
+	mkdir -p $(BUILDDIR) && touch $@
+
+# -- Outputs that `make` keeps up to date (nothing rebuilt when nothing changed)
+
+$(BUILDDIR)/html/.built: $(SOURCES) | setup
+	$(call sphinx,html)
+	touch $@
+
+$(BUILDDIR)/latex/$(PDF): $(SOURCES) | setup
+	$(call sphinx,latexpdf) -Q
+
+$(BUILDDIR)/epub/$(EPUB): $(SOURCES) | setup
+	$(call sphinx,epub)
+
+# The site offers the PDF and EPUB as downloads from its root.
+$(BUILDDIR)/html/%.pdf $(BUILDDIR)/html/%.epub: $(BUILDDIR)/html/.built $(BUILDDIR)/latex/$(PDF) $(BUILDDIR)/epub/$(EPUB)
+	cp $(BUILDDIR)/latex/$(PDF) $(BUILDDIR)/epub/$(EPUB) $(BUILDDIR)/html/
+
+# -- Sphinx's familiar targets (always run Sphinx) ------------------------------
+
+html: setup
+	$(call sphinx,html)
+	touch $(BUILDDIR)/html/.built
+
+latexpdf: setup
+	$(call sphinx,latexpdf) -Q
+
+epub: setup
+	$(call sphinx,epub)
+
+clean:
+	rm -rf $(BUILDDIR)
+
+# -- Checks -------------------------------------------------------------------
+
+lint: $(VENV_OK)
+	$(VENV)/bin/codespell docs README.md CONTRIBUTING.md
+	$(VENV)/bin/ruff check conf.py docs/_ext tests tools
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.readthedocs .readthedocs.yaml
+
+test: all lint
+	BUILDDIR=$(BUILDDIR) $(PYTHON) -m pytest tests
+
+# -- Working on the handbook ------------------------------------------------------
+
+serve: setup
+	$(VENV)/bin/sphinx-autobuild -c . $(SPHINXOPTS) --host 127.0.0.1 --port 8000 $(SOURCEDIR) $(BUILDDIR)/serve
+
+bench: all
+	$(PYTHON) tests/bench.py
+
+audit: all
+	tools/lighthouse-audit $(BUILDDIR)/html

@@ -1,0 +1,146 @@
+"""Sphinx configuration for the Ketamine and Anxiety Handbook.
+
+Used with the sources in docs/:  sphinx-build -c . docs _build/html
+Paths below are relative to this file (the project root), not to docs/.
+Sections: project, extensions, MyST, citations, HTML, LaTeX, EPUB.
+"""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.abspath("docs/_ext"))
+
+# -- Project ---------------------------------------------------------------
+
+project = "The Ketamine and Anxiety Handbook"
+author = "The Ketamine and Anxiety Handbook contributors"
+version = release = "1.0"
+language = "en"
+
+# One date for the whole build: SOURCE_DATE_EPOCH when set (reproducible
+# builds), otherwise today. Review-date checks compare against it too.
+BUILD_TIME = time.gmtime(int(os.environ.get("SOURCE_DATE_EPOCH", time.time())))
+copyright = f"{BUILD_TIME.tm_year}, {author}. Text CC BY 4.0, code MIT"
+
+# Where the handbook lives. Everything that needs an address reads it here.
+SITE_URL = "https://ketamine-handbook.github.io/ketamine-anxiety-handbook/"
+REPOSITORY_URL = "https://github.com/ketamine-handbook/ketamine-anxiety-handbook"
+REPOSITORY_BRANCH = "main"
+
+# Files that build the PDF and EPUB downloads; the site links to them.
+PDF_NAME = "ketamine-anxiety-handbook.pdf"
+EPUB_NAME = "ketamine-anxiety-handbook.epub"
+
+root_doc = "index"
+exclude_patterns = ["_snippets", "_ext", "_templates", "_latex"]
+templates_path = ["docs/_templates"]
+nitpicky = True
+
+# -- Extensions --------------------------------------------------------------
+
+extensions = [
+    "myst_parser",
+    "sphinx_design",
+    "sphinx.ext.graphviz",
+    "sphinxcontrib.bibtex",
+    "sphinxext.opengraph",
+    "sphinx_sitemap",
+    "notfound.extension",
+    "handbook",  # docs/_ext/handbook.py: front matter, evidence labels, checks
+]
+
+# The handbook's own checks (docs/_ext/handbook.py).
+handbook_disclaimer = "_snippets/disclaimer.md"
+handbook_build_date = time.strftime("%Y-%m-%d", BUILD_TIME)
+handbook_allow_overdue = os.environ.get("HANDBOOK_ALLOW_OVERDUE") == "1"
+handbook_pdf_name = PDF_NAME
+handbook_epub_name = EPUB_NAME
+
+graphviz_output_format = "svg"
+graphviz_dot_args = ["-Gfontname=Helvetica", "-Nfontname=Helvetica", "-Efontname=Helvetica"]
+
+# -- MyST --------------------------------------------------------------------
+
+myst_enable_extensions = ["colon_fence", "deflist"]
+myst_title_to_header = True  # the front-matter title is the page heading
+myst_heading_anchors = 3
+
+# -- Citations ---------------------------------------------------------------
+
+bibtex_bibfiles = ["docs/references.bib"]
+bibtex_reference_style = "author_year"
+bibtex_default_style = "plain"
+
+# -- HTML --------------------------------------------------------------------
+
+html_theme = "furo"
+html_title = "Ketamine and Anxiety Handbook"
+html_static_path = ["docs/_static"]
+html_css_files = ["handbook.css"]
+html_baseurl = SITE_URL
+html_last_updated_fmt = None
+html_copy_source = False
+html_show_sourcelink = False
+html_context = {"pdf_name": PDF_NAME, "epub_name": EPUB_NAME}
+html_sidebars = {
+    "**": [
+        "sidebar/brand.html",
+        "sidebar/search.html",
+        "sidebar/scroll-start.html",
+        "sidebar/navigation.html",
+        "sidebar/downloads.html",
+        "sidebar/scroll-end.html",
+    ]
+}
+html_theme_options = {
+    "source_repository": REPOSITORY_URL,
+    "source_branch": REPOSITORY_BRANCH,
+    "source_directory": "docs/",
+    "navigation_with_keys": True,
+}
+
+sitemap_url_scheme = "{link}"
+sitemap_excludes = ["404.html", "search.html", "genindex.html"]
+
+ogp_site_url = SITE_URL
+ogp_site_name = html_title
+ogp_social_cards = {"enable": False}
+ogp_enable_meta_description = True
+
+notfound_urls_prefix = "/" + SITE_URL.split("/", 3)[3]
+notfound_context = {
+    "title": "Page not found",
+    "body": (
+        "<h1>Page not found</h1>"
+        "<p>We could not find that page. It may have moved when the handbook was reorganised.</p>"
+        '<p>Try the search box, or go back to the <a href="index.html">handbook home page</a>.</p>'
+    ),
+}
+
+# -- LaTeX (PDF) -------------------------------------------------------------
+
+latex_engine = "pdflatex"
+latex_documents = [(root_doc, PDF_NAME.replace(".pdf", ".tex"), project, author, "manual")]
+latex_show_urls = "no"
+latex_elements = {
+    "papersize": "a4paper",
+    "pointsize": "11pt",
+    "fontpkg": r"\usepackage{tgtermes}\usepackage{tgheros}\usepackage{tgcursor}",
+    "preamble": r"\usepackage{handbook}",
+    "printindex": "",
+}
+latex_additional_files = ["docs/_latex/handbook.sty"]
+
+# -- EPUB --------------------------------------------------------------------
+
+epub_basename = EPUB_NAME.replace(".epub", "")
+epub_title = project
+epub_author = author
+epub_publisher = author
+epub_copyright = copyright
+# The NCX and OPF identifiers must match, and EPUB3 wants an XML name.
+epub_uid = epub_identifier = "ketamine-anxiety-handbook"
+epub_show_urls = "no"
+epub_exclude_files = ["search.html", "404.html"]
+epub_css_files = ["handbook.css"]

@@ -1,0 +1,350 @@
+"""The handbook's own Sphinx extension: editorial rules the build enforces.
+
+Every rule reports through Sphinx's logger as a warning with a file and line, so
+with ``-W`` (always on in the Makefile) a contributor's mistake fails the build
+with a message in the familiar ``file:line: WARNING: ...`` form.
+
+What it does:
+
+* front matter: checks each page's YAML front matter against a small schema
+  (title, description, last_reviewed, next_review, reviewers, keywords);
+* review dates: shows "Last reviewed / Next review due" under each page title,
+  and an "overdue for review" notice (and a warning) once the next review date
+  has passed the build date;
+* disclaimer: appends the one shared disclaimer and crisis-help snippet
+  (``handbook_disclaimer``) to every page;
+* evidence labels: the ``evidence`` directive, one of a fixed set of levels;
+* safety checks: no raw HTML, no image or diagram without alt text, every page
+  has a Key points box, every bibliography entry has a well-formed DOI or a URL
+  and is cited somewhere;
+* HTML: diagrams as ``<img>`` with alt text (not ``<object>``), and the meta
+  description from the front matter.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import os
+import re
+
+import yaml
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.addnodes import pending_xref
+from sphinx.ext.graphviz import graphviz, render_dot
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+logger = logging.getLogger(__name__)
+
+# -- Front matter -------------------------------------------------------------
+
+FRONT_MATTER = re.compile(r"\A---\s*\n(.*?\n)---\s*\n", re.DOTALL)
+DESCRIPTION_MAX = 160
+REQUIRED_FIELDS = ("title", "description", "last_reviewed", "next_review", "reviewers", "keywords")
+
+
+def _warn(message, docname=None, line=None, location=None, subtype="content"):
+    logger.warning(message, location=location or (docname, line), type="handbook", subtype=subtype)
+
+
+def _field_line(text, field):
+    """Line number (1-based) of a front-matter field in the page source."""
+    match = re.search(rf"^{re.escape(field)}\s*:", text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else 1
+
+
+def check_front_matter(docname, text):
+    """Return the validated front matter of one page, warning about each problem."""
+    match = FRONT_MATTER.match(text)
+    if not match:
+        _warn("page has no YAML front matter (a '---' block with title, description, "
+              "last_reviewed, next_review, reviewers, keywords)", docname, 1)
+        return {}
+    try:
+        data = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as err:
+        line = getattr(getattr(err, "problem_mark", None), "line", 0) + 2
+        _warn(f"front matter is not valid YAML: {err}", docname, line)
+        return {}
+    if not isinstance(data, dict):
+        _warn("front matter must be a mapping of field: value", docname, 2)
+        return {}
+
+    def bad(field, why):
+        _warn(f"front matter field '{field}' {why}", docname, _field_line(text, field))
+
+    for field in REQUIRED_FIELDS:
+        if field not in data or data[field] in (None, "", []):
+            _warn(f"front matter field '{field}' is missing", docname, 1)
+    for field in ("title", "description"):
+        if field in data and not isinstance(data[field], str):
+            bad(field, "must be text")
+    if isinstance(data.get("description"), str) and len(data["description"]) > DESCRIPTION_MAX:
+        bad("description", f"is {len(data['description'])} characters long (at most {DESCRIPTION_MAX})")
+    for field in ("last_reviewed", "next_review"):
+        if field in data and not isinstance(data[field], datetime.date):
+            bad(field, f"must be a date written YYYY-MM-DD, not {data[field]!r}")
+            data.pop(field)
+    if "last_reviewed" in data and "next_review" in data and data["next_review"] <= data["last_reviewed"]:
+        bad("next_review", "must come after last_reviewed")
+    for field in ("reviewers", "keywords"):
+        value = data.get(field)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) and v for v in value)):
+            bad(field, "must be a list of names or words, e.g. [one, two]")
+    return data
+
+
+def on_source_read(app, docname, source):
+    text = source[0]
+    env = app.env
+    env.handbook_pages[docname] = check_front_matter(docname, text)
+    # The shared disclaimer and crisis help, appended so that line numbers in
+    # the page itself stay true.
+    snippet = os.path.relpath(app.config.handbook_disclaimer, os.path.dirname(docname) or ".")
+    source[0] = text.rstrip("\n") + f"\n\n```{{include}} {snippet}\n```\n"
+
+
+def on_env_purge_doc(app, env, docname):
+    env.handbook_pages.pop(docname, None)
+
+
+def on_env_merge_info(app, env, docnames, other):
+    env.handbook_pages.update({d: other.handbook_pages[d] for d in docnames if d in other.handbook_pages})
+
+
+def on_builder_inited(app):
+    if not hasattr(app.env, "handbook_pages"):
+        app.env.handbook_pages = {}
+    check_bibliography(app)
+
+
+# -- Review dates -----------------------------------------------------------------
+
+
+def review_nodes(app, docname, meta):
+    """The 'Last reviewed / Next review due' line, and the overdue notice when due."""
+    last, nxt = meta.get("last_reviewed"), meta.get("next_review")
+    if not (last and nxt):
+        return []
+    line = nodes.paragraph(classes=["review-dates"])
+    line += nodes.strong(text="Last reviewed: ")
+    line += nodes.Text(f"{last.isoformat()}.  ")
+    line += nodes.strong(text="Next review due: ")
+    line += nodes.Text(f"{nxt.isoformat()}.")
+    result = [line]
+    build_date = datetime.date.fromisoformat(app.config.handbook_build_date)
+    if nxt < build_date:
+        notice = nodes.admonition(classes=["overdue-review", "warning"])
+        notice += nodes.title(text="Overdue for review")
+        notice += nodes.paragraph(text=(
+            f"This page was due for its next review on {nxt.isoformat()}. Its content may be out of "
+            "date: check with a clinician before acting on it."))
+        result.append(notice)
+        message = f"page is overdue for review: next_review {nxt.isoformat()} is before the build date {build_date}"
+        if app.config.handbook_allow_overdue:
+            logger.info(message, location=(docname, None))
+        else:
+            source = app.env.doc2path(docname)
+            with open(source, encoding="utf-8") as f:
+                line_no = _field_line(f.read(), "next_review")
+            _warn(message, docname, line_no, subtype="overdue")
+    return result
+
+
+def on_doctree_read(app, doctree):
+    docname = app.env.docname
+    meta = app.env.handbook_pages.get(docname, {})
+    section = next(iter(doctree.findall(nodes.section)), None)
+    if section is not None:
+        title = section.next_node(nodes.title)
+        index = section.index(title) + 1
+        for offset, node in enumerate(review_nodes(app, docname, meta)):
+            section.insert(index + offset, node)
+    check_doctree(docname, doctree)
+
+
+# -- Safety checks on each page ----------------------------------------------------
+
+
+def check_doctree(docname, doctree):
+    for node in doctree.findall(nodes.raw):
+        _warn("raw HTML or a raw block is not allowed in handbook pages; use Markdown or a "
+              "MyST directive instead", location=node, subtype="raw")
+    for node in doctree.findall(nodes.image):
+        if not node.get("alt", "").strip():
+            _warn(f"image '{node.get('uri')}' has no alt text: describe it for readers who cannot see it",
+                  location=node, subtype="alt")
+    for node in doctree.findall(graphviz):
+        if not node.get("alt", "").strip():
+            _warn("diagram has no ':alt:' text: describe it for readers who cannot see it",
+                  location=node, subtype="alt")
+    has_key_points = any("key-points" in n["classes"] for n in doctree.findall(nodes.admonition))
+    if not has_key_points:
+        _warn("page has no Key points box (an admonition with ':class: key-points')", docname, 1,
+              subtype="key-points")
+
+
+# -- Evidence labels -------------------------------------------------------------
+
+EVIDENCE_LEVELS = {
+    "approved": "Approved use",
+    "rct": "Randomised trials",
+    "small-studies": "Small or open-label studies",
+    "preclinical": "Laboratory or animal studies",
+    "expert": "Case reports or expert opinion",
+}
+EVIDENCE_SCALE_LABEL = "evidence-scale"
+
+
+class EvidenceDirective(SphinxDirective):
+    """```{evidence} rct``` -- a label of the strength of the evidence for a section."""
+
+    required_arguments = 1
+    has_content = True
+
+    def run(self):
+        level = self.arguments[0].strip()
+        if level not in EVIDENCE_LEVELS:
+            known = ", ".join(EVIDENCE_LEVELS)
+            _warn(f"unknown evidence level '{level}' (use one of: {known})",
+                  location=self.get_location(), subtype="evidence")
+            return []
+        box = nodes.container(classes=["evidence", f"evidence-{level}"])
+        self.set_source_info(box)
+        label = nodes.paragraph(classes=["evidence-label"])
+        ref = pending_xref("", refdomain="std", reftype="ref", reftarget=EVIDENCE_SCALE_LABEL,
+                           refexplicit=True, refwarn=True)
+        ref += nodes.inline(text="Evidence")
+        label += ref
+        label += nodes.Text(": ")
+        label += nodes.strong(text=EVIDENCE_LEVELS[level])
+        if self.content:
+            label += nodes.Text(" \N{EM DASH} ")
+            inline_nodes, messages = self.state.inline_text(" ".join(self.content), self.lineno)
+            label += inline_nodes
+            label += messages
+        box += label
+        return [box]
+
+
+# -- Bibliography ------------------------------------------------------------------
+
+DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+
+
+def check_bibliography(app):
+    """Each entry needs a well-formed DOI or a URL."""
+    import pybtex.database
+
+    for bibfile in app.config.bibtex_bibfiles:
+        path = os.path.join(app.confdir, bibfile)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        database = pybtex.database.parse_string(text, "bibtex")
+        for key, entry in database.entries.items():
+            match = re.search(r"@\w+\s*\{\s*" + re.escape(key) + r"\s*,", text)
+            where = f"{path}:{text.count(chr(10), 0, match.start()) + 1 if match else 1}"
+            doi = entry.fields.get("doi", "").strip()
+            url = entry.fields.get("url", "").strip()
+            if not doi and not url:
+                _warn(f"bibliography entry '{key}' has neither a doi nor a url field", location=where,
+                      subtype="bib")
+            if doi and not DOI.match(doi):
+                _warn(f"bibliography entry '{key}' has a malformed DOI '{doi}' (expected 10.NNNN/suffix, "
+                      "without https://doi.org/)", location=where, subtype="bib")
+            if url and not url.startswith("https://"):
+                _warn(f"bibliography entry '{key}' has a URL that is not https: '{url}'", location=where,
+                      subtype="bib")
+
+
+def check_every_entry_cited(app, env):
+    """A bibliography entry that nothing cites is a sign of a dropped claim."""
+    domain = env.get_domain("cite")
+    cited = {target.key for ref in domain.citation_refs for target in ref.targets}
+    bibdata = domain.bibdata
+    for key in bibdata.data.entries:
+        if key not in cited:
+            path = next(iter(bibdata.bibfiles))
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+            match = re.search(r"@\w+\s*\{\s*" + re.escape(key) + r"\s*,", text)
+            line = text.count("\n", 0, match.start()) + 1 if match else 1
+            _warn(f"bibliography entry '{key}' is not cited on any page", location=f"{path}:{line}",
+                  subtype="bib")
+
+
+# -- Download links -------------------------------------------------------------------
+
+
+class download_link(nodes.Inline, nodes.TextElement):
+    """A link to the PDF or EPUB edition, resolved per builder."""
+
+
+DOWNLOAD_TEXT = {"pdf": "the PDF edition", "epub": "the EPUB edition"}
+
+
+def download_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    """{handbook-download}`pdf` or {handbook-download}`epub`."""
+    kind = text.strip().lower()
+    if kind not in DOWNLOAD_TEXT:
+        msg = inliner.reporter.warning(f"unknown download '{text}' (use pdf or epub)", line=lineno)
+        return [inliner.problematic(rawtext, rawtext, msg)], [msg]
+    return [download_link(rawtext, DOWNLOAD_TEXT[kind], kind=kind)], []
+
+
+def resolve_download_links(app, doctree, docname):
+    """On the website the files sit at the site root; in the PDF and EPUB, link to the website."""
+    config = app.config
+    filename = {"pdf": config.handbook_pdf_name, "epub": config.handbook_epub_name}
+    for node in list(doctree.findall(download_link)):
+        name = filename[node["kind"]]
+        if app.builder.name in ("html", "dirhtml"):
+            uri = "../" * docname.count("/") + name
+        else:
+            uri = config.html_baseurl + name
+        ref = nodes.reference("", "", refuri=uri, classes=["download-link"])
+        ref += nodes.Text(node.astext())
+        node.replace_self(ref)
+
+
+# -- HTML output --------------------------------------------------------------------
+
+
+def visit_graphviz_html(self, node):
+    """Diagrams as <img> with alt text; Sphinx's default <object> has no text alternative."""
+    fname, _outfn = render_dot(self, node["code"], node["options"], "svg", "graphviz")
+    alt = html.escape(node.get("alt", ""), quote=True)
+    self.body.append(f'<div class="graphviz"><img src="{fname}" alt="{alt}" class="graphviz" /></div>\n')
+    raise nodes.SkipNode
+
+
+def on_html_page_context(app, pagename, templatename, context, doctree):
+    meta = app.env.handbook_pages.get(pagename, {})
+    description = meta.get("description")
+    if description:
+        context["metatags"] = context.get("metatags", "") + (
+            f'\n    <meta name="description" content="{html.escape(description, quote=True)}" />')
+    context["handbook_meta"] = meta
+
+
+def setup(app):
+    app.add_config_value("handbook_disclaimer", "_snippets/disclaimer.md", "env")
+    app.add_config_value("handbook_build_date", datetime.date.today().isoformat(), "env")
+    app.add_config_value("handbook_allow_overdue", False, "env")
+    app.add_config_value("handbook_pdf_name", "handbook.pdf", "env")
+    app.add_config_value("handbook_epub_name", "handbook.epub", "env")
+    app.add_directive("evidence", EvidenceDirective)
+    app.add_role("handbook-download", download_role)
+    app.add_node(download_link)
+    app.connect("doctree-resolved", resolve_download_links)
+    app.add_node(graphviz, override=True, html=(visit_graphviz_html, None))
+    app.connect("builder-inited", on_builder_inited)
+    app.connect("source-read", on_source_read)
+    app.connect("env-purge-doc", on_env_purge_doc)
+    app.connect("env-merge-info", on_env_merge_info)
+    app.connect("doctree-read", on_doctree_read)
+    app.connect("env-check-consistency", check_every_entry_cited)
+    app.connect("html-page-context", on_html_page_context, priority=400)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
