@@ -50,7 +50,7 @@ $(BUILDDIR)/html/.built: $(SOURCES) | setup
 	touch $@
 
 $(BUILDDIR)/latex/$(PDF): $(SOURCES) | setup
-	$(call sphinx,latexpdf) -Q
+	$(call sphinx,latexpdf) -q
 
 $(BUILDDIR)/epub/$(EPUB): $(SOURCES) | setup
 	$(call sphinx,epub)
@@ -66,7 +66,7 @@ html: setup
 	touch $(BUILDDIR)/html/.built
 
 latexpdf: setup
-	$(call sphinx,latexpdf) -Q
+	$(call sphinx,latexpdf) -q
 
 epub: setup
 	$(call sphinx,epub)

@@ -129,6 +129,9 @@ latex_elements = {
     "fontpkg": r"\usepackage{tgtermes}\usepackage{tgheros}\usepackage{tgcursor}",
     "preamble": r"\usepackage{handbook}",
     "printindex": "",
+    "extraclassoptions": "openany,oneside",
+    # The contents page is called Contents, not after the first toctree's caption.
+    "tableofcontents": r"\renewcommand{\contentsname}{Contents}\sphinxtableofcontents",
 }
 latex_additional_files = ["docs/_latex/handbook.sty"]
 

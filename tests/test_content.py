@@ -1,0 +1,118 @@
+"""Content: front matter, Key points, citations, disclaimer, review dates, labels, bibliography."""
+
+import datetime
+import re
+import shutil
+import subprocess
+
+import pybtex.database
+import pytest
+
+from conftest import ALL_PAGES, DOCS, ROOT, TOPIC_PAGES, article, front_matter, html_page
+
+CITE = re.compile(r"\{cite:[pt]\}`([^`]+)`")
+
+
+@pytest.mark.parametrize("page", ALL_PAGES)
+def test_front_matter_has_every_field(page):
+    meta = front_matter(page)
+    for field in ("title", "description", "last_reviewed", "next_review", "reviewers", "keywords"):
+        assert meta.get(field), f"{page}.md: front matter lacks {field}"
+    assert isinstance(meta["last_reviewed"], datetime.date) and isinstance(meta["next_review"], datetime.date)
+    assert len(meta["description"]) <= 160
+
+
+@pytest.mark.parametrize("page", ALL_PAGES)
+def test_page_opens_with_key_points(built, page):
+    body = article(html_page(page))
+    first_box = body.select_one(".admonition")
+    assert first_box is not None and "key-points" in first_box["class"], f"{page}: no Key points box first"
+    assert first_box.select_one(".admonition-title").get_text(strip=True) == "Key points"
+    assert len(first_box.select("li")) >= 2
+
+
+# The contributing guide describes the project's process and makes no factual claim; the
+# references page is the bibliography itself.
+@pytest.mark.parametrize("page", [p for p in ALL_PAGES if p not in ("contributing", "references")])
+def test_page_cites_at_least_one_source(built, page):
+    body = article(html_page(page))
+    assert body.select('a[href^="references.html#"]'), f"{page}: no citation in the page's own text"
+
+
+@pytest.mark.parametrize("page", ALL_PAGES)
+def test_every_page_shows_disclaimer_crisis_help_and_review_dates(built, page):
+    soup = html_page(page)
+    box = soup.select_one("article .disclaimer")
+    assert box is not None, f"{page}: no disclaimer"
+    assert "988" in box.get_text() and "emergency" in box.get_text()
+    dates = soup.select_one("article .review-dates")
+    meta = front_matter(page)
+    assert dates is not None, f"{page}: no review dates"
+    assert meta["last_reviewed"].isoformat() in dates.get_text()
+    assert meta["next_review"].isoformat() in dates.get_text()
+
+
+@pytest.mark.parametrize("page", TOPIC_PAGES)
+def test_topic_page_has_evidence_labels_and_glossary_links(built, page):
+    body = article(html_page(page))
+    assert body.select(".evidence"), f"{page}: no evidence label"
+    assert body.select('a[href^="glossary.html#term-"]'), f"{page}: no glossary term linked"
+
+
+def _prose_words(page):
+    text = (DOCS / f"{page}.md").read_text(encoding="utf-8")
+    text = re.sub(r"\A---.*?\n---\n", "", text, flags=re.DOTALL)
+    text = re.sub(r"```.*?```", "", text, flags=re.DOTALL)  # directives such as diagrams
+    text = re.sub(r"\{[a-z:-]+\}`[^`]*`", "x", text)  # a role counts as one word
+    return len(re.findall(r"[A-Za-z][A-Za-z'’-]*", text))
+
+
+@pytest.mark.parametrize("page", TOPIC_PAGES)
+def test_topic_page_length(page):
+    assert 700 <= _prose_words(page) <= 1500, f"{page}: {_prose_words(page)} words"
+
+
+def test_stories_are_labelled_illustrative(built):
+    body = article(html_page("patient-stories"))
+    stories = body.select(".admonition.story")
+    assert len(stories) >= 2
+    for story in stories:
+        assert "illustrative" in story.select_one(".admonition-title").get_text().lower()
+
+
+def _bibliography():
+    return pybtex.database.parse_file(str(DOCS / "references.bib"))
+
+
+def test_every_bibliography_entry_has_doi_or_url():
+    for key, entry in _bibliography().entries.items():
+        assert entry.fields.get("doi") or entry.fields.get("url"), f"{key}: no DOI or URL"
+
+
+def test_every_bibliography_entry_is_cited():
+    cited = set()
+    for path in DOCS.rglob("*.md"):
+        for match in CITE.finditer(path.read_text(encoding="utf-8")):
+            cited.update(k.strip() for k in match.group(1).split(","))
+    uncited = set(_bibliography().entries) - cited
+    unknown = cited - set(_bibliography().entries)
+    assert not uncited, f"never cited: {sorted(uncited)}"
+    assert not unknown, f"cited but not in the bibliography: {sorted(unknown)}"
+
+
+def test_references_page_lists_every_entry_with_a_link(built):
+    body = article(html_page("references"))
+    entries = body.select(".citation")
+    assert len(entries) == len(_bibliography().entries)
+    for entry in entries:
+        assert entry.select('a[href^="https://"]'), f"entry without a link: {entry.get_text()[:80]}"
+
+
+ORIGINALITY = ROOT.parent / "shared" / "tools" / "check-originality"
+
+
+@pytest.mark.skipif(not ORIGINALITY.exists(), reason="the source article's checker is not on this machine")
+def test_no_sentence_copied_from_the_source_article():
+    result = subprocess.run([shutil.which("python3"), str(ORIGINALITY), str(ROOT)], capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stdout

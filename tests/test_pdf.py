@@ -1,0 +1,104 @@
+"""PDF: a sane book with a title page, contents, bookmarks, working internal links and every page."""
+
+import re
+import subprocess
+
+import pytest
+from pypdf import PdfReader
+from pypdf.generic import Destination
+
+from conftest import ALL_PAGES, PDF, TOPIC_PAGES, front_matter
+
+# Words each topic's chapter must contain: if a page went missing or rendered empty, they vanish.
+KEY_TERMS = {
+    "anxiety": ["generalised anxiety disorder", "panic", "social anxiety"],
+    "ketamine-history": ["1962", "anaesthetic", "Schedule III"],
+    "mechanism": ["glutamate", "NMDA", "synaptic plasticity"],
+    "benefits-and-risks": ["dissociation", "blood pressure", "bladder"],
+    "patient-stories": ["illustrative", "monitoring"],
+    "future-research": ["long-term", "esketamine"],
+}
+
+
+@pytest.fixture(scope="module")
+def reader(built):
+    return PdfReader(str(PDF))
+
+
+@pytest.fixture(scope="module")
+def text(reader):
+    return "\n".join(page.extract_text() or "" for page in reader.pages)
+
+
+def _normalise(s):
+    return re.sub(r"\s+", " ", s.replace("\u2010", "-").replace("\u00ad", "")).lower()
+
+
+def test_page_count_is_sane(reader):
+    assert 25 <= len(reader.pages) <= 150, len(reader.pages)
+
+
+def test_title_page_and_contents(reader):
+    first = reader.pages[0].extract_text()
+    assert "The Ketamine and Anxiety Handbook" in first
+    assert any("Contents" in (reader.pages[i].extract_text() or "") for i in range(1, 4))
+
+
+def _outline_titles(outline):
+    for item in outline:
+        if isinstance(item, list):
+            yield from _outline_titles(item)
+        else:
+            yield item.title
+
+
+def test_outline_has_every_page(reader):
+    titles = {_normalise(t) for t in _outline_titles(reader.outline)}
+    missing = [p for p in ALL_PAGES if p != "index" and _normalise(front_matter(p)["title"]) not in titles]
+    assert not missing, f"no bookmark for: {missing}"
+    assert "bibliography" in titles
+
+
+def test_internal_links_point_at_existing_destinations(reader):
+    named = reader.named_destinations
+    internal = 0
+    for page in reader.pages:
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            if annot.get("/Subtype") != "/Link":
+                continue
+            action = annot.get("/A")
+            dest = annot.get("/Dest")
+            if action is not None and action.get_object().get("/S") == "/GoTo":
+                dest = action.get_object()["/D"]
+            if dest is None:
+                continue
+            internal += 1
+            if isinstance(dest, str) or hasattr(dest, "original_bytes"):
+                assert str(dest) in named, f"link to missing destination {dest}"
+    assert internal >= 100, f"only {internal} internal links"
+
+
+def test_bibliography_is_in_the_pdf(text):
+    assert "10.1177/0269881117705089" in text.replace("\n", "")  # Glue et al. 2017
+
+
+@pytest.mark.parametrize("page", TOPIC_PAGES)
+def test_each_topic_key_terms_are_in_the_text(text, page):
+    flat = _normalise(text)
+    missing = [t for t in KEY_TERMS[page] if _normalise(t) not in flat]
+    assert not missing, f"{page}: {missing} not found in the PDF text"
+    assert _normalise(front_matter(page)["title"]) in flat
+
+
+def test_no_page_is_blank(reader):
+    blank = [i + 1 for i, page in enumerate(reader.pages) if len((page.extract_text() or "").strip()) < 40]
+    assert not blank, f"pages with (almost) no text: {blank}"
+
+
+def test_pages_render_as_images(tmp_path):
+    """pdftoppm renders every page without complaint (a broken page fails here)."""
+    result = subprocess.run(["pdftoppm", "-r", "20", "-png", str(PDF), str(tmp_path / "p")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr
+    assert len(list(tmp_path.glob("p*.png"))) == len(PdfReader(str(PDF)).pages)
