@@ -77,8 +77,9 @@ clean:
 # -- Checks -------------------------------------------------------------------
 
 lint: $(VENV_OK)
-	$(VENV)/bin/codespell docs README.md CONTRIBUTING.md
-	$(VENV)/bin/ruff check conf.py docs/_ext tests tools
+	$(VENV)/bin/codespell docs/*.md README.md CONTRIBUTING.md
+	git ls-files -z | grep -zv '\.\(svg\|png\)$$' | xargs -0 tools/check-whitespace
+	$(VENV)/bin/ruff check conf.py docs/_ext tests tools/check-whitespace
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.readthedocs .readthedocs.yaml
 

@@ -78,6 +78,7 @@ html_theme = "furo"
 html_title = "Ketamine and Anxiety Handbook"
 html_static_path = ["docs/_static"]
 html_css_files = ["handbook.css"]
+html_favicon = "docs/_static/favicon.svg"
 html_baseurl = SITE_URL
 html_last_updated_fmt = None
 html_copy_source = False

@@ -320,7 +320,21 @@ def visit_graphviz_html(self, node):
     raise nodes.SkipNode
 
 
+# Assets the handbook does not use: no code (pygments), no tabs, no ads or version menus
+# (furo-extensions); the few sphinx-design and graphviz rules it needs are in handbook.css.
+UNUSED_ASSETS = {"pygments.css", "sphinx-design.min.css", "graphviz.css", "styles/furo-extensions.css",
+                 "design-tabs.js"}
+
+
+def _asset_name(asset):
+    return str(getattr(asset, "filename", asset)).split("?")[0].removeprefix("_static/")
+
+
 def on_html_page_context(app, pagename, templatename, context, doctree):
+    """Ship only the CSS and JS the page uses, and the description from the front matter."""
+    for key in ("css_files", "script_files"):
+        if key in context:
+            context[key] = [a for a in context[key] if _asset_name(a) not in UNUSED_ASSETS]
     meta = app.env.handbook_pages.get(pagename, {})
     description = meta.get("description")
     if description:
