@@ -69,7 +69,7 @@ myst_heading_anchors = 3
 # -- Citations ---------------------------------------------------------------
 
 bibtex_bibfiles = ["docs/references.bib"]
-bibtex_reference_style = "author_year"
+bibtex_reference_style = "author_year_round"  # registered in docs/_ext/handbook.py
 bibtex_default_style = "plain"
 
 # -- HTML --------------------------------------------------------------------

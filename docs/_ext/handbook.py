@@ -31,6 +31,7 @@ import re
 import yaml
 from docutils import nodes
 from docutils.parsers.rst import directives
+from sphinx import addnodes
 from sphinx.addnodes import pending_xref
 from sphinx.ext.graphviz import graphviz, render_dot
 from sphinx.util import logging
@@ -231,6 +232,32 @@ class EvidenceDirective(SphinxDirective):
 
 # -- Bibliography ------------------------------------------------------------------
 
+
+def _round_brackets():
+    from sphinxcontrib.bibtex.style.referencing import BracketStyle
+
+    return BracketStyle(left="(", right=")")
+
+
+def register_citation_style():
+    """Author-year citations in round brackets: (Glue et al., 2017), as in medical writing."""
+    import dataclasses
+
+    from sphinxcontrib.bibtex.plugin import register_plugin
+    from sphinxcontrib.bibtex.style.referencing import BracketStyle
+    from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
+
+    @dataclasses.dataclass
+    class RoundAuthorYear(AuthorYearReferenceStyle):
+        bracket_parenthetical: BracketStyle = dataclasses.field(default_factory=_round_brackets)
+        bracket_textual: BracketStyle = dataclasses.field(default_factory=_round_brackets)
+        bracket_author: BracketStyle = dataclasses.field(default_factory=_round_brackets)
+        bracket_label: BracketStyle = dataclasses.field(default_factory=_round_brackets)
+        bracket_year: BracketStyle = dataclasses.field(default_factory=_round_brackets)
+
+    register_plugin("sphinxcontrib.bibtex.style.referencing", "author_year_round", RoundAuthorYear)
+
+
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 
 
@@ -309,6 +336,19 @@ def resolve_download_links(app, doctree, docname):
         node.replace_self(ref)
 
 
+# -- PDF completeness -------------------------------------------------------------------
+
+
+def check_every_page_in_pdf(app, doctree, docname):
+    """The PDF is assembled from the root page's toctrees: every page must end up in it."""
+    if app.builder.name != "latex" or docname != app.config.root_doc:
+        return
+    included = {node["docname"] for node in doctree.findall(addnodes.start_of_file)} | {docname}
+    for missing in sorted(set(app.env.found_docs) - included):
+        _warn("page is missing from the PDF: include it in a toctree the LaTeX build sees "
+              "(not inside an 'only' block)", missing, 1, subtype="pdf")
+
+
 # -- HTML output --------------------------------------------------------------------
 
 
@@ -344,6 +384,7 @@ def on_html_page_context(app, pagename, templatename, context, doctree):
 
 
 def setup(app):
+    register_citation_style()
     app.add_config_value("handbook_disclaimer", "_snippets/disclaimer.md", "env")
     app.add_config_value("handbook_build_date", datetime.date.today().isoformat(), "env")
     app.add_config_value("handbook_allow_overdue", False, "env")
@@ -353,6 +394,7 @@ def setup(app):
     app.add_role("handbook-download", download_role)
     app.add_node(download_link)
     app.connect("doctree-resolved", resolve_download_links)
+    app.connect("doctree-resolved", check_every_page_in_pdf)
     app.add_node(graphviz, override=True, html=(visit_graphviz_html, None))
     app.connect("builder-inited", on_builder_inited)
     app.connect("source-read", on_source_read)
