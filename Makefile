@@ -13,8 +13,11 @@ SOURCEDIR  := docs
 VENV       ?= .venv
 PYTHON     := $(VENV)/bin/python
 SPHINXOPTS ?= -W --keep-going -n
-# $(call sphinx,BUILDER): Sphinx's make mode, configuration from the top-level conf.py
-sphinx      = $(VENV)/bin/sphinx-build -M $(1) $(SOURCEDIR) $(BUILDDIR) -c . $(SPHINXOPTS)
+# $(call sphinx,BUILDER[,OPTIONS]): Sphinx's make mode, configuration from the top-level conf.py.
+# A failed build drops Sphinx's saved state, so the next run reads every page again and reports
+# the same problems instead of skipping the pages it had already read.
+sphinx      = $(VENV)/bin/sphinx-build -M $(1) $(SOURCEDIR) $(BUILDDIR) -c . $(SPHINXOPTS) $(2) \
+              || { rm -rf $(BUILDDIR)/doctrees; exit 1; }
 PDF        := ketamine-anxiety-handbook.pdf
 EPUB       := ketamine-anxiety-handbook.epub
 
@@ -50,7 +53,7 @@ $(BUILDDIR)/html/.built: $(SOURCES) | setup
 	touch $@
 
 $(BUILDDIR)/latex/$(PDF): $(SOURCES) | setup
-	$(call sphinx,latexpdf) -q
+	$(call sphinx,latexpdf,-q)
 
 $(BUILDDIR)/epub/$(EPUB): $(SOURCES) | setup
 	$(call sphinx,epub)
@@ -66,7 +69,7 @@ html: setup
 	touch $(BUILDDIR)/html/.built
 
 latexpdf: setup
-	$(call sphinx,latexpdf) -q
+	$(call sphinx,latexpdf,-q)
 
 epub: setup
 	$(call sphinx,epub)

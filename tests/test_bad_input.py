@@ -16,6 +16,7 @@ from conftest import DOCS, ROOT, sphinx_build
 def copy(tmp_path):
     """A throwaway copy of conf.py and docs/ to break."""
     shutil.copy(ROOT / "conf.py", tmp_path / "conf.py")
+    shutil.copy(ROOT / "CONTRIBUTING.md", tmp_path / "CONTRIBUTING.md")  # included by docs/contributing.md
     shutil.copytree(DOCS, tmp_path / "docs", ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
 
@@ -44,7 +45,8 @@ def fails(copy, pattern, builder="html"):
 
 def at(page, line=None):
     """The 'docs/page.md:LINE:' prefix of a Sphinx message."""
-    return rf"docs/{page}\.md:{line if line is not None else r'\d+'}: (WARNING|ERROR): "
+    number = r"\d+" if line is None else str(line)
+    return rf"docs/{page}\.md:{number}: (WARNING|ERROR): "
 
 
 def test_reference_to_missing_label(copy):
@@ -63,8 +65,8 @@ def test_link_to_missing_anchor(copy):
 
 
 def test_duplicate_label(copy):
-    append(copy, "mechanism", "(anxiety-intro)=\n\n## A second section with a used label\n\nText.")
-    fails(copy, at("mechanism") + r"duplicate label anxiety-intro")
+    append(copy, "mechanism", "(anxiety-kinds)=\n\n## A second section with a used label\n\nText.")
+    fails(copy, at("mechanism") + r"duplicate label anxiety-kinds")
 
 
 def test_citation_key_missing_from_bibliography(copy):

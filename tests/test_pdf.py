@@ -31,7 +31,8 @@ def text(reader):
 
 
 def _normalise(s):
-    return re.sub(r"\s+", " ", s.replace("\u2010", "-").replace("\u00ad", "")).lower()
+    s = s.replace("\u2010", "-").replace("\u00ad", "").replace("\u2019", "'").replace("\u2018", "'")
+    return re.sub(r"\s+", " ", s).lower()
 
 
 def test_page_count_is_sane(reader):
@@ -41,7 +42,7 @@ def test_page_count_is_sane(reader):
 def test_title_page_and_contents(reader):
     first = reader.pages[0].extract_text()
     assert "The Ketamine and Anxiety Handbook" in first
-    assert any("Contents" in (reader.pages[i].extract_text() or "") for i in range(1, 4))
+    assert any("contents" in (reader.pages[i].extract_text() or "").lower() for i in range(1, 4))
 
 
 def _outline_titles(outline):

@@ -169,6 +169,13 @@ def on_doctree_read(app, doctree):
 # -- Safety checks on each page ----------------------------------------------------
 
 
+def _located(node):
+    """The node itself, or its nearest ancestor that knows its line (images do not)."""
+    while node is not None and not node.line:
+        node = node.parent
+    return node
+
+
 def check_doctree(docname, doctree):
     for node in doctree.findall(nodes.raw):
         _warn("raw HTML or a raw block is not allowed in handbook pages; use Markdown or a "
@@ -176,7 +183,7 @@ def check_doctree(docname, doctree):
     for node in doctree.findall(nodes.image):
         if not node.get("alt", "").strip():
             _warn(f"image '{node.get('uri')}' has no alt text: describe it for readers who cannot see it",
-                  location=node, subtype="alt")
+                  location=_located(node) or (docname, None), subtype="alt")
     for node in doctree.findall(graphviz):
         if not node.get("alt", "").strip():
             _warn("diagram has no ':alt:' text: describe it for readers who cannot see it",
@@ -352,9 +359,22 @@ def check_every_page_in_pdf(app, doctree, docname):
 # -- HTML output --------------------------------------------------------------------
 
 
+def _drop_svg_doctype(path):
+    """Graphviz writes an SVG 1.1 DOCTYPE with external entities, which EPUB 3 forbids."""
+    if not path or not os.path.exists(path):
+        return
+    with open(path, encoding="utf-8") as f:
+        svg = f.read()
+    cleaned = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg, count=1)
+    if cleaned != svg:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(cleaned)
+
+
 def visit_graphviz_html(self, node):
     """Diagrams as <img> with alt text; Sphinx's default <object> has no text alternative."""
-    fname, _outfn = render_dot(self, node["code"], node["options"], "svg", "graphviz")
+    fname, outfn = render_dot(self, node["code"], node["options"], "svg", "graphviz")
+    _drop_svg_doctype(outfn)
     alt = html.escape(node.get("alt", ""), quote=True)
     self.body.append(f'<div class="graphviz"><img src="{fname}" alt="{alt}" class="graphviz" /></div>\n')
     raise nodes.SkipNode
