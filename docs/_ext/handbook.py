@@ -154,15 +154,23 @@ def review_nodes(app, docname, meta):
     return result
 
 
+def keyword_index(meta):
+    """The page's front-matter keywords as main index entries, which Sphinx's search ranks highly,
+    so a reader's word ("Spravato", "anxious") finds the page that answers it."""
+    entries = [("single", kw, "", "main", None) for kw in meta.get("keywords") or [] if isinstance(kw, str)]
+    return addnodes.index(entries=entries) if entries else None
+
+
 def on_doctree_read(app, doctree):
     docname = app.env.docname
     meta = app.env.handbook_pages.get(docname, {})
     section = next(iter(doctree.findall(nodes.section)), None)
     if section is not None:
-        title = section.next_node(nodes.title)
-        index = section.index(title) + 1
-        for offset, node in enumerate(review_nodes(app, docname, meta)):
-            section.insert(index + offset, node)
+        after_title = section.index(section.next_node(nodes.title)) + 1
+        keywords = keyword_index(meta)
+        added = ([keywords] if keywords is not None else []) + review_nodes(app, docname, meta)
+        for offset, node in enumerate(added):
+            section.insert(after_title + offset, node)
     check_doctree(docname, doctree)
 
 
@@ -420,7 +428,7 @@ def setup(app):
     app.connect("source-read", on_source_read)
     app.connect("env-purge-doc", on_env_purge_doc)
     app.connect("env-merge-info", on_env_merge_info)
-    app.connect("doctree-read", on_doctree_read)
+    app.connect("doctree-read", on_doctree_read, priority=400)  # before Sphinx collects index entries
     app.connect("env-check-consistency", check_every_entry_cited)
     app.connect("html-page-context", on_html_page_context, priority=400)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
