@@ -99,6 +99,7 @@ html_theme_options = {
     "source_branch": REPOSITORY_BRANCH,
     "source_directory": "docs/",
     "navigation_with_keys": True,
+    "top_of_page_buttons": [],  # the edit/view links sit at the end of each page (docs/_templates/page.html)
 }
 
 sitemap_url_scheme = "{link}"

@@ -118,6 +118,7 @@ def on_env_merge_info(app, env, docnames, other):
 def on_builder_inited(app):
     if not hasattr(app.env, "handbook_pages"):
         app.env.handbook_pages = {}
+    keep_index_entries_between_builds(app)
     check_bibliography(app)
 
 
@@ -159,6 +160,49 @@ def keyword_index(meta):
     so a reader's word ("Spravato", "anxious") finds the page that answers it."""
     entries = [("single", kw, "", "main", None) for kw in meta.get("keywords") or [] if isinstance(kw, str)]
     return addnodes.index(entries=entries) if entries else None
+
+
+def keep_index_entries_between_builds(app):
+    """Sphinx (9.0) forgets the index entries of pages an incremental HTML build does not rewrite,
+    so a second `make html` would lose most keyword search results. Put them back from the
+    previous search index, before the rewritten pages add their own."""
+    builder = app.builder
+    load_indexer = getattr(builder, "load_indexer", None)
+    if load_indexer is None:
+        return
+
+    def load_indexer_with_entries(docnames):
+        load_indexer(docnames)
+        path = os.path.join(builder.outdir, builder.searchindex_filename)
+        if builder.indexer is None or not os.path.exists(path):
+            return
+        from sphinx.search import js_index
+
+        with open(path, encoding="utf-8") as f:
+            try:
+                frozen = js_index.loads(f.read())
+            except ValueError:
+                return
+        names, restored = frozen["docnames"], {}
+        for entry, places in frozen.get("indexentries", {}).items():
+            for file_index, target, main in places:
+                restored.setdefault(names[file_index], []).append((entry, target, "main" if main else ""))
+        indexer = builder.indexer
+        for docname, entries in restored.items():
+            if docname in indexer._titles and docname not in docnames:
+                indexer._index_entries[docname] = sorted(entries)
+        # Same order whichever pages were rewritten, so builds stay reproducible.
+        freeze = indexer.freeze
+
+        def sorted_freeze():
+            ordered = dict(sorted(indexer._index_entries.items()))
+            indexer._index_entries.clear()
+            indexer._index_entries.update(ordered)
+            return freeze()
+
+        indexer.freeze = sorted_freeze
+
+    builder.load_indexer = load_indexer_with_entries
 
 
 def on_doctree_read(app, doctree):
@@ -403,12 +447,26 @@ def on_html_page_context(app, pagename, templatename, context, doctree):
     for key in ("css_files", "script_files"):
         if key in context:
             context[key] = [a for a in context[key] if _asset_name(a) not in UNUSED_ASSETS]
+    if "body" in context:
+        # Bibliography entries sit in a role="list" container; docutils marks each one with the
+        # deprecated role "doc-biblioentry", which leaves the list without list items.
+        context["body"] = context["body"].replace(' role="doc-biblioentry"', ' role="listitem"')
+        # Code examples (in the contributing guide) may scroll sideways: keyboard users must reach them.
+        context["body"] = context["body"].replace('<div class="highlight"><pre>', '<div class="highlight"><pre tabindex="0">')
     meta = app.env.handbook_pages.get(pagename, {})
     description = meta.get("description")
     if description:
         context["metatags"] = context.get("metatags", "") + (
             f'\n    <meta name="description" content="{html.escape(description, quote=True)}" />')
     context["handbook_meta"] = meta
+
+
+def fix_navigation_headings(app, pagename, templatename, context, doctree):
+    """Sidebar captions have role="heading" but no level, which ARIA requires."""
+    tree = context.get("furo_navigation_tree")
+    if tree:
+        context["furo_navigation_tree"] = tree.replace('class="caption" role="heading">',
+                                                       'class="caption" role="heading" aria-level="2">')
 
 
 def setup(app):
@@ -431,4 +489,5 @@ def setup(app):
     app.connect("doctree-read", on_doctree_read, priority=400)  # before Sphinx collects index entries
     app.connect("env-check-consistency", check_every_entry_cited)
     app.connect("html-page-context", on_html_page_context, priority=400)
+    app.connect("html-page-context", fix_navigation_headings, priority=900)  # after furo builds the tree
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
