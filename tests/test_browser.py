@@ -9,10 +9,9 @@ import pathlib
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import sync_playwright
-
 from browser import CHROMIUM, CHROMIUM_ARGS, serve_site
 from conftest import ALL_PAGES, HTML
+from playwright.sync_api import sync_playwright
 
 # What readers might type, and the page that should answer it (in the top three results).
 QUERIES = {
@@ -88,7 +87,7 @@ def test_search_works_from_files_opened_locally(page, built):
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("name", ALL_PAGES)
 def test_axe_finds_no_violations(browser, site, name, width, scheme):
-    context = browser.new_context(viewport=dict(zip(("width", "height"), WIDTHS[width])),
+    context = browser.new_context(viewport=dict(zip(("width", "height"), WIDTHS[width], strict=True)),
                                   color_scheme=scheme)
     page = context.new_page()
     page.goto(f"{site}{name}.html")

@@ -1,7 +1,6 @@
 """Build: the HTML, PDF and EPUB each build from clean with zero warnings."""
 
 import pytest
-
 from conftest import sphinx_build
 
 

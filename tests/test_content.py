@@ -7,7 +7,6 @@ import subprocess
 
 import pybtex.database
 import pytest
-
 from conftest import ALL_PAGES, DOCS, ROOT, TOPIC_PAGES, article, front_matter, html_page
 
 CITE = re.compile(r"\{cite:[pt]\}`([^`]+)`")

@@ -4,10 +4,8 @@ import re
 import subprocess
 
 import pytest
-from pypdf import PdfReader
-from pypdf.generic import Destination
-
 from conftest import ALL_PAGES, PDF, TOPIC_PAGES, front_matter
+from pypdf import PdfReader
 
 # Words each topic's chapter must contain: if a page went missing or rendered empty, they vanish.
 KEY_TERMS = {

@@ -4,7 +4,6 @@ import posixpath
 import urllib.parse
 
 import pytest
-
 from conftest import ALL_PAGES, HTML, REQUIRED_PAGES, SITE_PATH, TOPIC_PAGES, article, html_page
 
 
@@ -37,7 +36,10 @@ def _html_files():
     return sorted(p for p in HTML.rglob("*.html") if "_static" not in p.parts)
 
 
-def _ids(path, cache={}):
+_ID_CACHE = {}
+
+
+def _ids(path, cache=_ID_CACHE):
     if path not in cache:
         from bs4 import BeautifulSoup
         soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")

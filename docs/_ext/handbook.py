@@ -30,7 +30,6 @@ import re
 
 import yaml
 from docutils import nodes
-from docutils.parsers.rst import directives
 from sphinx import addnodes
 from sphinx.addnodes import pending_xref
 from sphinx.ext.graphviz import graphviz, render_dot
@@ -452,7 +451,8 @@ def on_html_page_context(app, pagename, templatename, context, doctree):
         # deprecated role "doc-biblioentry", which leaves the list without list items.
         context["body"] = context["body"].replace(' role="doc-biblioentry"', ' role="listitem"')
         # Code examples (in the contributing guide) may scroll sideways: keyboard users must reach them.
-        context["body"] = context["body"].replace('<div class="highlight"><pre>', '<div class="highlight"><pre tabindex="0">')
+        context["body"] = context["body"].replace('<div class="highlight"><pre>',
+                                                  '<div class="highlight"><pre tabindex="0">')
     meta = app.env.handbook_pages.get(pagename, {})
     description = meta.get("description")
     if description:
