@@ -147,5 +147,5 @@ epub_copyright = copyright
 # The NCX and OPF identifiers must match, and EPUB3 wants an XML name.
 epub_uid = epub_identifier = "ketamine-anxiety-handbook"
 epub_show_urls = "no"
-epub_exclude_files = ["search.html", "404.html"]
+epub_exclude_files = ["search.html", "404.html", "sitemap.xml", ".buildinfo.bak"]
 epub_css_files = ["handbook.css"]

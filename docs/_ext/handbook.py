@@ -214,6 +214,8 @@ def on_doctree_read(app, doctree):
         added = ([keywords] if keywords is not None else []) + review_nodes(app, docname, meta)
         for offset, node in enumerate(added):
             section.insert(after_title + offset, node)
+    for table in doctree.findall(nodes.table):
+        table["classes"].append("longtable")  # in the PDF, a long table may break across pages
     check_doctree(docname, doctree)
 
 
