@@ -45,7 +45,6 @@ extensions = [
     "sphinx.ext.graphviz",
     "sphinxcontrib.bibtex",
     "sphinxext.opengraph",
-    "sphinx_sitemap",
     "notfound.extension",
     "handbook",  # docs/_ext/handbook.py: front matter, evidence labels, checks
 ]
@@ -102,8 +101,6 @@ html_theme_options = {
     "top_of_page_buttons": [],  # the edit/view links sit at the end of each page (docs/_templates/page.html)
 }
 
-sitemap_url_scheme = "{link}"
-sitemap_excludes = ["404.html", "search.html", "genindex.html"]
 
 ogp_site_url = SITE_URL
 ogp_site_name = html_title
@@ -147,5 +144,5 @@ epub_copyright = copyright
 # The NCX and OPF identifiers must match, and EPUB3 wants an XML name.
 epub_uid = epub_identifier = "ketamine-anxiety-handbook"
 epub_show_urls = "no"
-epub_exclude_files = ["search.html", "404.html", "sitemap.xml", ".buildinfo.bak"]
+epub_exclude_files = ["search.html", "404.html", ".buildinfo.bak"]
 epub_css_files = ["handbook.css"]

@@ -115,3 +115,10 @@ def test_no_sentence_copied_from_the_source_article():
     result = subprocess.run([shutil.which("python3"), str(ORIGINALITY), str(ROOT)], capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("page", ALL_PAGES)
+def test_page_is_not_overdue_for_review(page):
+    """Freshness, against today's date: a page past its next review date fails here, by name."""
+    due = front_matter(page)["next_review"]
+    assert due >= datetime.date.today(), f"{page}.md is overdue for review (next_review {due})"

@@ -4,7 +4,7 @@ import posixpath
 import urllib.parse
 
 import pytest
-from conftest import ALL_PAGES, HTML, REQUIRED_PAGES, SITE_PATH, TOPIC_PAGES, article, html_page
+from conftest import ALL_PAGES, HTML, REQUIRED_PAGES, SITE_PATH, SITE_URL, TOPIC_PAGES, article, html_page
 
 
 def test_every_required_page_exists_as_a_source():
@@ -72,3 +72,25 @@ def test_every_internal_link_and_anchor_resolves(built):
             elif parts.fragment and target.suffix == ".html" and parts.fragment not in _ids(target):
                 broken.append(f"{path.relative_to(HTML)}: {url} (no such anchor)")
     assert not broken, "\n".join(broken)
+
+
+def test_meta_description_and_opengraph_tags(built):
+    from conftest import front_matter
+
+    for page in ALL_PAGES:
+        soup = html_page(page)
+        description = soup.select('meta[name="description"]')
+        assert len(description) == 1, f"{page}: {len(description)} meta descriptions"
+        assert description[0]["content"] == front_matter(page)["description"]
+        for prop in ("og:title", "og:url", "og:description", "og:site_name"):
+            assert soup.select_one(f'meta[property="{prop}"]'), f"{page}: no {prop}"
+        assert soup.select_one('meta[property="og:url"]')["content"].startswith(SITE_URL)
+
+
+def test_sitemap_lists_every_page_at_the_site_url(built):
+    import re as _re
+
+    sitemap = (HTML / "sitemap.xml").read_text(encoding="utf-8")
+    urls = set(_re.findall(r"<loc>([^<]+)</loc>", sitemap))
+    for page in ALL_PAGES:
+        assert f"{SITE_URL}{page}.html" in urls, f"{page} not in sitemap.xml"

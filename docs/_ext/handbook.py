@@ -17,8 +17,8 @@ What it does:
 * safety checks: no raw HTML, no image or diagram without alt text, every page
   has a Key points box, every bibliography entry has a well-formed DOI or a URL
   and is cited somewhere;
-* HTML: diagrams as ``<img>`` with alt text (not ``<object>``), and the meta
-  description from the front matter.
+* HTML: diagrams as ``<img>`` with alt text (not ``<object>``), the meta description from the
+  front matter, only the CSS and JS the pages use, and a complete sitemap.xml.
 """
 
 from __future__ import annotations
@@ -471,6 +471,19 @@ def fix_navigation_headings(app, pagename, templatename, context, doctree):
                                                        'class="caption" role="heading" aria-level="2">')
 
 
+def write_sitemap(app, exception):
+    """sitemap.xml listing every page at the site's base URL. (sphinx-sitemap lists only the pages
+    an incremental build rewrote, so a second `make html` would publish a partial sitemap.)"""
+    if exception is not None or app.builder.name != "html":
+        return
+    base = app.config.html_baseurl
+    urls = "".join(f"  <url><loc>{html.escape(base + app.builder.get_target_uri(doc))}</loc></url>\n"
+                   for doc in sorted(app.env.found_docs))
+    with open(os.path.join(app.outdir, "sitemap.xml"), "w", encoding="utf-8") as f:
+        f.write('<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls + "</urlset>\n")
+
+
 def setup(app):
     register_citation_style()
     app.add_config_value("handbook_disclaimer", "_snippets/disclaimer.md", "env")
@@ -492,4 +505,5 @@ def setup(app):
     app.connect("env-check-consistency", check_every_entry_cited)
     app.connect("html-page-context", on_html_page_context, priority=400)
     app.connect("html-page-context", fix_navigation_headings, priority=900)  # after furo builds the tree
+    app.connect("build-finished", write_sitemap)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
