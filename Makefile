@@ -54,11 +54,15 @@ $(BUILDDIR)/html/.built: $(SOURCES) | setup
 	$(call sphinx,html)
 	touch $@
 
+# latexmk leaves the PDF alone when the LaTeX is unchanged (after a CSS edit, say): touch it, or
+# make would think it out of date for ever.
 $(BUILDDIR)/latex/$(PDF): $(SOURCES) | setup
 	$(call sphinx,latexpdf,-q)
+	touch $@
 
 $(BUILDDIR)/epub/$(EPUB): $(SOURCES) | setup
 	$(call sphinx,epub)
+	touch $@
 
 # The site offers the PDF and EPUB as downloads from its root.
 $(BUILDDIR)/html/%.pdf $(BUILDDIR)/html/%.epub: $(BUILDDIR)/html/.built $(BUILDDIR)/latex/$(PDF) $(BUILDDIR)/epub/$(EPUB)
