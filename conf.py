@@ -71,7 +71,7 @@ bibtex_bibfiles = ["docs/references.bib"]
 bibtex_reference_style = "author_year_round"  # registered in docs/_ext/handbook.py
 bibtex_default_style = "plain"
 # No hover tooltips on citations: a title attribute helps only mouse users (each citation already links
-# to its entry in the References page), and formatting every entry twice was a tenth of the build time.
+# to its entry in the References page), and the tooltips had every entry formatted a second time.
 bibtex_tooltips = False
 
 # -- HTML --------------------------------------------------------------------
@@ -138,7 +138,7 @@ latex_elements = {
     # The contents page is called Contents, not after the first toctree's caption.
     "tableofcontents": r"\renewcommand{\contentsname}{Contents}\sphinxtableofcontents",
 }
-latex_additional_files = ["docs/_latex/handbook.sty", "docs/_latex/latexmkrc"]
+latex_additional_files = ["docs/_latex/handbook.sty"]
 
 # -- EPUB --------------------------------------------------------------------
 

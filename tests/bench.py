@@ -76,33 +76,25 @@ def build_times(work):
     shutil.copy(ROOT / "CONTRIBUTING.md", work / "bare" / "CONTRIBUTING.md")
     (bare_src / "conf.py").write_text(BARE_CONF)
     bare_out = work / "bare" / "out"
+    bare = [*SPHINX, "-M", "html", str(bare_src), str(bare_out), "-q"]
 
-    rows = {}
-    rows["cold HTML (handbook, make html)"] = median_of(make("html"), clean)
-    rows["cold HTML (bare Sphinx + MyST)"] = median_of(
-        [*SPHINX, "-M", "html", str(bare_src), str(bare_out), "-q"],
-        lambda: shutil.rmtree(bare_out, ignore_errors=True))
+    def edit_one_page(docs):
+        page = docs / "mechanism.md"
+        return lambda: page.write_text(page.read_text() + "\n")
 
-    edited = project / "docs" / "mechanism.md"
-
-    def edit():
-        edited.write_text(edited.read_text() + "\n")
-
-    clean()
-    timed(make("html"))
-    rows["incremental HTML (one page edited)"] = median_of(make("html"), edit)
-    bare_edited = bare_src / "mechanism.md"
-    rows["incremental HTML (bare, same edit)"] = median_of(
-        [*SPHINX, "-M", "html", str(bare_src), str(bare_out), "-q"],
-        lambda: bare_edited.write_text(bare_edited.read_text() + "\n"))
-    rows["PDF (make latexpdf, cold)"] = median_of(make("latexpdf"), clean)
-    rows["EPUB (make epub, cold)"] = median_of(make("epub"), clean)
-
-    def html_only():
+    def fresh_html():
         clean()
         timed(make("html"))
 
-    rows["EPUB after HTML (as in `make`)"] = median_of(make("epub"), html_only)
+    rows = {}
+    rows["cold HTML (handbook, make html)"] = median_of(make("html"), clean)
+    rows["cold HTML (bare Sphinx + MyST)"] = median_of(bare, lambda: shutil.rmtree(bare_out, ignore_errors=True))
+    fresh_html()
+    rows["incremental HTML (one page edited)"] = median_of(make("html"), edit_one_page(project / "docs"))
+    rows["incremental HTML (bare, same edit)"] = median_of(bare, edit_one_page(bare_src))
+    rows["PDF (make latexpdf, cold)"] = median_of(make("latexpdf"), clean)
+    rows["EPUB (make epub, cold)"] = median_of(make("epub"), clean)
+    rows["EPUB after HTML (as in `make`)"] = median_of(make("epub"), fresh_html)
     return rows
 
 

@@ -166,8 +166,8 @@ def keyword_index(meta):
 
 def remember_stems(language):
     """Stem each word once per build. Sphinx keeps stems only while indexing one page, and the same
-    words (the disclaimer's among them) come back on every page: the stemmer was a tenth of the
-    build time."""
+    words (the disclaimer's among them) come back on every page: stemming was about an eighth of a
+    profiled cold build."""
     import functools
 
     if not hasattr(language.stem, "cache_info"):
@@ -368,7 +368,7 @@ def serial_for_small_updates(app, env, docnames):
 
     `make` passes `-j auto`, which makes a cold build of every page faster on two cores. But a parallel
     build forks worker processes and polls them every 20 ms: a profile of a one-page edit showed
-    0.28 s of waiting, a quarter of the rebuild. Sphinx decides on parallel reading and writing after
+    0.28 s of waiting in a 1.9 s (profiled) rebuild. Sphinx decides on parallel reading and writing after
     this event, so it is enough to lower the process count here.
     """
     if app.parallel > 1 and len(docnames) < SERIAL_BELOW_PAGES:
@@ -378,47 +378,48 @@ def serial_for_small_updates(app, env, docnames):
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 
 
+def bib_entry_locations(bibdata):
+    """'path:line' of each entry's first line, by key, so messages point at the entry to fix."""
+    locations = {}
+    for path in bibdata.bibfiles:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        for match in re.finditer(r"@\w+\s*\{\s*([^,\s]+)\s*,", text):
+            locations.setdefault(match.group(1), f"{path}:{text.count(chr(10), 0, match.start()) + 1}")
+    return locations
+
+
 def check_bibliography(app):
     """Each entry needs a well-formed DOI or a URL.
 
     Reads the entries sphinxcontrib-bibtex has already parsed (its builder-inited handler runs first,
-    as it is loaded first), and the file's text only to name the line of each entry.
+    as it is loaded first).
     """
     bibdata = app.env.get_domain("cite").bibdata
-    for path in bibdata.bibfiles:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-        for key, entry in bibdata.data.entries.items():
-            match = re.search(r"@\w+\s*\{\s*" + re.escape(key) + r"\s*,", text)
-            if not match:
-                continue  # the entry comes from another bibliography file
-            where = f"{path}:{text.count(chr(10), 0, match.start()) + 1}"
-            doi = entry.fields.get("doi", "").strip()
-            url = entry.fields.get("url", "").strip()
-            if not doi and not url:
-                _warn(f"bibliography entry '{key}' has neither a doi nor a url field", location=where,
-                      subtype="bib")
-            if doi and not DOI.match(doi):
-                _warn(f"bibliography entry '{key}' has a malformed DOI '{doi}' (expected 10.NNNN/suffix, "
-                      "without https://doi.org/)", location=where, subtype="bib")
-            if url and not url.startswith("https://"):
-                _warn(f"bibliography entry '{key}' has a URL that is not https: '{url}'", location=where,
-                      subtype="bib")
+    locations = bib_entry_locations(bibdata)
+    for key, entry in bibdata.data.entries.items():
+        where = locations.get(key)
+        doi = entry.fields.get("doi", "").strip()
+        url = entry.fields.get("url", "").strip()
+        if not doi and not url:
+            _warn(f"bibliography entry '{key}' has neither a doi nor a url field", location=where,
+                  subtype="bib")
+        if doi and not DOI.match(doi):
+            _warn(f"bibliography entry '{key}' has a malformed DOI '{doi}' (expected 10.NNNN/suffix, "
+                  "without https://doi.org/)", location=where, subtype="bib")
+        if url and not url.startswith("https://"):
+            _warn(f"bibliography entry '{key}' has a URL that is not https: '{url}'", location=where,
+                  subtype="bib")
 
 
 def check_every_entry_cited(app, env):
     """A bibliography entry that nothing cites is a sign of a dropped claim."""
     domain = env.get_domain("cite")
     cited = {target.key for ref in domain.citation_refs for target in ref.targets}
-    bibdata = domain.bibdata
-    for key in bibdata.data.entries:
+    locations = bib_entry_locations(domain.bibdata)
+    for key in domain.bibdata.data.entries:
         if key not in cited:
-            path = next(iter(bibdata.bibfiles))
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-            match = re.search(r"@\w+\s*\{\s*" + re.escape(key) + r"\s*,", text)
-            line = text.count("\n", 0, match.start()) + 1 if match else 1
-            _warn(f"bibliography entry '{key}' is not cited on any page", location=f"{path}:{line}",
+            _warn(f"bibliography entry '{key}' is not cited on any page", location=locations.get(key),
                   subtype="bib")
 
 
@@ -531,6 +532,24 @@ def fix_navigation_headings(app, pagename, templatename, context, doctree):
                                                        'class="caption" role="heading" aria-level="2">')
 
 
+# latexmk runs pdflatex until the .aux file stops changing. The second run always changes one line, the
+# count of pages, which grows once the table of contents is filled in. Nothing in the handbook prints
+# that count, so ignoring the line saves a third pdflatex run and leaves the PDF the same.
+LATEXMK_IGNORE_PAGE_COUNT = r"""$hash_calc_ignore_pattern{'aux'} = '^\\\\gdef\s*\\\\\@abspage\@last\{';""" + "\n"
+
+
+def skip_needless_latex_pass(app, exception):
+    """Add LATEXMK_IGNORE_PAGE_COUNT to the latexmkrc Sphinx writes, before `latexpdf` runs latexmk."""
+    if exception is not None or app.builder.name != "latex":
+        return
+    rc = os.path.join(app.outdir, "latexmkrc")
+    with open(rc, encoding="utf-8") as f:
+        settings = f.read()
+    if LATEXMK_IGNORE_PAGE_COUNT not in settings:
+        with open(rc, "a", encoding="utf-8") as f:
+            f.write(("" if settings.endswith("\n") else "\n") + LATEXMK_IGNORE_PAGE_COUNT)
+
+
 def write_sitemap(app, exception):
     """sitemap.xml listing every page at the site's base URL. (sphinx-sitemap lists only the pages
     an incremental build rewrote, so a second `make html` would publish a partial sitemap.)"""
@@ -568,4 +587,5 @@ def setup(app):
     app.connect("html-page-context", on_html_page_context, priority=400)
     app.connect("html-page-context", fix_navigation_headings, priority=900)  # after furo builds the tree
     app.connect("build-finished", write_sitemap)
+    app.connect("build-finished", skip_needless_latex_pass)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
