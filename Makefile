@@ -39,9 +39,10 @@ all: $(BUILDDIR)/html/$(PDF) $(BUILDDIR)/html/$(EPUB)
 
 setup: $(VENV_OK) $(SYSTEM_OK)
 
-$(VENV_OK): requirements.txt
+# The system check runs first, so a missing package stops `make` with its one message.
+$(VENV_OK): requirements.txt | $(SYSTEM_OK)
 	test -x $(PYTHON) || python3 -m venv $(VENV)
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
 	touch $@
 
 $(SYSTEM_OK): tools/system-packages
