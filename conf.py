@@ -46,10 +46,10 @@ extensions = [
     "sphinxcontrib.bibtex",
     "sphinxext.opengraph",
     "notfound.extension",
-    "handbook",  # docs/_ext/handbook.py: front matter, evidence labels, checks
+    "handbook",  # docs/_ext/handbook/: front matter, evidence labels, checks (see ARCHITECTURE.md)
 ]
 
-# The handbook's own checks (docs/_ext/handbook.py).
+# The handbook's own checks (docs/_ext/handbook/).
 handbook_disclaimer = "_snippets/disclaimer.md"
 handbook_build_date = time.strftime("%Y-%m-%d", BUILD_TIME)
 handbook_allow_overdue = os.environ.get("HANDBOOK_ALLOW_OVERDUE") == "1"
@@ -68,7 +68,7 @@ myst_heading_anchors = 3
 # -- Citations ---------------------------------------------------------------
 
 bibtex_bibfiles = ["docs/references.bib"]
-bibtex_reference_style = "author_year_round"  # registered in docs/_ext/handbook.py
+bibtex_reference_style = "author_year_round"  # registered in docs/_ext/handbook/citations.py
 bibtex_default_style = "plain"
 # No hover tooltips on citations: a title attribute helps only mouse users (each citation already links
 # to its entry in the References page), and the tooltips had every entry formatted a second time.

@@ -1,0 +1,176 @@
+"""Outputs: the HTML site, the PDF and the EPUB.
+
+* Download links: {handbook-download}`pdf` / {handbook-download}`epub`, resolved per builder.
+* PDF completeness: every page must be in the PDF's toctrees.
+* HTML: diagrams as <img> with alt text (not <object>), SVGs without a DOCTYPE (EPUB 3 forbids it),
+  only the CSS and JS the pages use, the meta description from the front matter, ARIA fixes, and a
+  complete sitemap.xml.
+* LaTeX: one latexmk setting that saves a needless pdflatex pass.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.ext.graphviz import graphviz, render_dot
+
+from .util import warn
+
+# -- Download links -------------------------------------------------------------------
+
+
+class download_link(nodes.Inline, nodes.TextElement):
+    """A link to the PDF or EPUB edition, resolved per builder."""
+
+
+DOWNLOAD_TEXT = {"pdf": "the PDF edition", "epub": "the EPUB edition"}
+
+
+def download_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    """{handbook-download}`pdf` or {handbook-download}`epub`."""
+    kind = text.strip().lower()
+    if kind not in DOWNLOAD_TEXT:
+        msg = inliner.reporter.warning(f"unknown download '{text}' (use pdf or epub)", line=lineno)
+        return [inliner.problematic(rawtext, rawtext, msg)], [msg]
+    return [download_link(rawtext, DOWNLOAD_TEXT[kind], kind=kind)], []
+
+
+def resolve_download_links(app, doctree, docname):
+    """On the website the files sit at the site root; in the PDF and EPUB, link to the website."""
+    config = app.config
+    filename = {"pdf": config.handbook_pdf_name, "epub": config.handbook_epub_name}
+    for node in list(doctree.findall(download_link)):
+        name = filename[node["kind"]]
+        if app.builder.name in ("html", "dirhtml"):
+            uri = "../" * docname.count("/") + name
+        else:
+            uri = config.html_baseurl + name
+        ref = nodes.reference("", "", refuri=uri, classes=["download-link"])
+        ref += nodes.Text(node.astext())
+        node.replace_self(ref)
+
+
+# -- PDF completeness -------------------------------------------------------------------
+
+
+def check_every_page_in_pdf(app, doctree, docname):
+    """The PDF is assembled from the root page's toctrees: every page must end up in it."""
+    if app.builder.name != "latex" or docname != app.config.root_doc:
+        return
+    included = {node["docname"] for node in doctree.findall(addnodes.start_of_file)} | {docname}
+    for missing in sorted(set(app.env.found_docs) - included):
+        warn("page is missing from the PDF: include it in a toctree the LaTeX build sees "
+             "(not inside an 'only' block)", missing, 1, subtype="pdf")
+
+
+# -- HTML output --------------------------------------------------------------------
+
+
+def _drop_svg_doctype(path):
+    """Graphviz writes an SVG 1.1 DOCTYPE with external entities, which EPUB 3 forbids."""
+    if not path or not os.path.exists(path):
+        return
+    with open(path, encoding="utf-8") as f:
+        svg = f.read()
+    cleaned = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg, count=1)
+    if cleaned != svg:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(cleaned)
+
+
+def visit_graphviz_html(self, node):
+    """Diagrams as <img> with alt text; Sphinx's default <object> has no text alternative."""
+    fname, outfn = render_dot(self, node["code"], node["options"], "svg", "graphviz")
+    _drop_svg_doctype(outfn)
+    alt = html.escape(node.get("alt", ""), quote=True)
+    self.body.append(f'<div class="graphviz"><img src="{fname}" alt="{alt}" class="graphviz" /></div>\n')
+    raise nodes.SkipNode
+
+
+# Assets the handbook does not use: no code (pygments), no tabs, no ads or version menus
+# (furo-extensions); the few sphinx-design and graphviz rules it needs are in handbook.css.
+UNUSED_ASSETS = {"pygments.css", "sphinx-design.min.css", "graphviz.css", "styles/furo-extensions.css",
+                 "design-tabs.js"}
+
+
+def _asset_name(asset):
+    return str(getattr(asset, "filename", asset)).split("?")[0].removeprefix("_static/")
+
+
+def on_html_page_context(app, pagename, templatename, context, doctree):
+    """Ship only the CSS and JS the page uses, and the description from the front matter."""
+    for key in ("css_files", "script_files"):
+        if key in context:
+            context[key] = [a for a in context[key] if _asset_name(a) not in UNUSED_ASSETS]
+    if "body" in context:
+        # Bibliography entries sit in a role="list" container; docutils marks each one with the
+        # deprecated role "doc-biblioentry", which leaves the list without list items.
+        context["body"] = context["body"].replace(' role="doc-biblioentry"', ' role="listitem"')
+        # Code examples (in the contributing guide) may scroll sideways: keyboard users must reach them.
+        context["body"] = context["body"].replace('<div class="highlight"><pre>',
+                                                  '<div class="highlight"><pre tabindex="0">')
+    meta = app.env.handbook_pages.get(pagename, {})
+    description = meta.get("description")
+    if description:
+        context["metatags"] = context.get("metatags", "") + (
+            f'\n    <meta name="description" content="{html.escape(description, quote=True)}" />')
+    context["handbook_meta"] = meta
+
+
+def fix_navigation_headings(app, pagename, templatename, context, doctree):
+    """Sidebar captions have role="heading" but no level, which ARIA requires."""
+    tree = context.get("furo_navigation_tree")
+    if tree:
+        context["furo_navigation_tree"] = tree.replace('class="caption" role="heading">',
+                                                       'class="caption" role="heading" aria-level="2">')
+
+
+def write_sitemap(app, exception):
+    """sitemap.xml listing every page at the site's base URL. (sphinx-sitemap lists only the pages
+    an incremental build rewrote, so a second `make html` would publish a partial sitemap.)"""
+    if exception is not None or app.builder.name != "html":
+        return
+    base = app.config.html_baseurl
+    urls = "".join(f"  <url><loc>{html.escape(base + app.builder.get_target_uri(doc))}</loc></url>\n"
+                   for doc in sorted(app.env.found_docs))
+    with open(os.path.join(app.outdir, "sitemap.xml"), "w", encoding="utf-8") as f:
+        f.write('<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls + "</urlset>\n")
+
+
+# -- LaTeX ------------------------------------------------------------------------------
+
+# latexmk runs pdflatex until the .aux file stops changing. The second run always changes one line, the
+# count of pages, which grows once the table of contents is filled in. Nothing in the handbook prints
+# that count, so ignoring the line saves a third pdflatex run and leaves the PDF the same.
+LATEXMK_IGNORE_PAGE_COUNT = r"""$hash_calc_ignore_pattern{'aux'} = '^\\\\gdef\s*\\\\\@abspage\@last\{';""" + "\n"
+
+
+def skip_needless_latex_pass(app, exception):
+    """Add LATEXMK_IGNORE_PAGE_COUNT to the latexmkrc Sphinx writes, before `latexpdf` runs latexmk."""
+    if exception is not None or app.builder.name != "latex":
+        return
+    rc = os.path.join(app.outdir, "latexmkrc")
+    with open(rc, encoding="utf-8") as f:
+        settings = f.read()
+    if LATEXMK_IGNORE_PAGE_COUNT not in settings:
+        with open(rc, "a", encoding="utf-8") as f:
+            f.write(("" if settings.endswith("\n") else "\n") + LATEXMK_IGNORE_PAGE_COUNT)
+
+
+def setup(app):
+    app.add_config_value("handbook_pdf_name", "handbook.pdf", "env")
+    app.add_config_value("handbook_epub_name", "handbook.epub", "env")
+    app.add_role("handbook-download", download_role)
+    app.add_node(download_link)
+    app.connect("doctree-resolved", resolve_download_links)
+    app.connect("doctree-resolved", check_every_page_in_pdf)
+    app.add_node(graphviz, override=True, html=(visit_graphviz_html, None))
+    app.connect("html-page-context", on_html_page_context, priority=400)
+    app.connect("html-page-context", fix_navigation_headings, priority=900)  # after furo builds the tree
+    app.connect("build-finished", write_sitemap)
+    app.connect("build-finished", skip_needless_latex_pass)

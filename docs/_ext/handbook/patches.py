@@ -1,0 +1,346 @@
+"""Every change the handbook makes to code it does not own: Sphinx, pybtex and sphinxcontrib-bibtex.
+
+Nothing else in the extension replaces a third-party function or attribute; the other modules use
+public hooks only (events, directives, roles, node visitors, sphinxcontrib-bibtex's plugin registry).
+
+Each patch is a `Patch` in PATCHES, its reason in the docstring of its `apply` function: what it fixes,
+the upstream version it was written for, the upstream issue (or why there is none), and, where the fix
+belongs upstream, the text of a bug report. Each names the upstream code it relies on, with a fingerprint
+of that code's source (16 hex digits of its SHA-256). `setup` checks every fingerprint before it applies
+anything and stops the build with `UpstreamChanged` if one differs: a patch written against one version
+of a function must not run silently against another. tests/test_patches.py runs the same checks, and
+checks that each upstream problem is still there (so a patch no longer needed is noticed too).
+
+When an upgrade trips a check:
+1. read the patch's docstring, then the new upstream code it names;
+2. if upstream fixed the problem, delete the patch; otherwise adapt it to the new code;
+3. print the new fingerprints and copy them here:
+   ``PYTHONPATH=docs/_ext .venv/bin/python -c "from handbook import patches; patches.print_fingerprints()"``
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import importlib
+import importlib.metadata
+import inspect
+import os
+from collections.abc import Callable
+
+from sphinx.errors import ExtensionError
+
+# -- The checks -----------------------------------------------------------------------------------
+
+
+class UpstreamChanged(ExtensionError):
+    """Code a patch relies on is not what the patch was written for."""
+
+
+def resolve(dotted):
+    """The object at a dotted path such as 'sphinx.search.IndexBuilder.load'."""
+    parts = dotted.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for attr in parts[split:]:
+            obj = inspect.getattr_static(obj, attr) if inspect.isclass(obj) else getattr(obj, attr)
+            if isinstance(obj, classmethod | staticmethod):
+                obj = obj.__func__
+        return obj
+    raise ImportError(dotted)
+
+
+def fingerprint(obj):
+    """16 hex digits of the SHA-256 of an object's source (of the original, if a patch wrapped it)."""
+    return hashlib.sha256(inspect.getsource(inspect.unwrap(obj)).encode()).hexdigest()[:16]
+
+
+@dataclasses.dataclass(frozen=True)
+class Patch:
+    name: str
+    apply: Callable
+    package: str  # the distribution whose code is patched
+    written_for: str  # its version when the patch was written
+    relies_on: dict[str, str]  # dotted name of upstream code -> its fingerprint
+    check: Callable[[], str | None] | None = None  # a further check; returns a problem, or None
+
+    def problems(self):
+        """What no longer looks as this patch expects (empty when all is well)."""
+        found = []
+        for dotted, expected in self.relies_on.items():
+            try:
+                actual = fingerprint(resolve(dotted))
+            except (ImportError, AttributeError, TypeError, OSError) as err:
+                found.append(f"{dotted} cannot be found or read ({err})")
+                continue
+            if actual != expected:
+                found.append(f"{dotted} has changed (fingerprint {actual}, patch written for {expected})")
+        if self.check is not None and (problem := self.check()):
+            found.append(problem)
+        return found
+
+    def verify(self):
+        found = self.problems()
+        if found:
+            try:
+                installed = importlib.metadata.version(self.package)
+            except importlib.metadata.PackageNotFoundError:
+                installed = "not installed"
+            raise UpstreamChanged(
+                f"handbook patch '{self.name}' (docs/_ext/handbook/patches.py) was written for "
+                f"{self.package} {self.written_for}; the installed version is {installed}, and the code the "
+                "patch relies on is not what it was written for:\n  - " + "\n  - ".join(found) + "\n"
+                f"Read the docstring of {self.apply.__name__} in patches.py and the new upstream code: if "
+                "upstream fixed the problem, delete the patch; otherwise adapt it, then record the new "
+                "fingerprints with patches.print_fingerprints() (see the module's docstring).")
+
+
+# -- Sphinx: search index -------------------------------------------------------------------------
+
+
+def keep_index_entries_between_builds(app):
+    """Keep the index entries of pages an incremental HTML build does not rewrite, in a stable order.
+
+    Fixes: the handbook's keywords reach the search as index entries (search.py). Sphinx rebuilds
+    `searchindex.js` from the previous one plus the rewritten pages, but `IndexBuilder.load` restores
+    titles and words, not index entries, so after a second `make html` most keyword results are gone.
+    This wraps the builder's `load_indexer` (on this builder only) to put back the entries of the pages
+    that are not rewritten, read from the previous index, and makes `freeze` write them in docname
+    order, so the output is the same whichever pages were rewritten.
+    Written for: Sphinx 9.0.4.
+    Upstream: https://github.com/sphinx-doc/sphinx/issues/12599 (open; reported for 7.4.4).
+    Bug report (the ordering part, to add to that issue):
+        `IndexBuilder.freeze()` builds 'indexentries' by walking `_index_entries` in insertion order,
+        so once `load()` restores entries, the order of pages in each entry's list depends on which
+        pages the build rewrote, and `searchindex.js` differs between a full and an incremental build
+        of the same sources. Walking `sorted(self._index_entries.items())` makes it reproducible.
+    """
+    builder = app.builder
+    load_indexer = getattr(builder, "load_indexer", None)
+    if load_indexer is None or getattr(load_indexer, "handbook_patch", False):
+        return
+
+    def load_indexer_with_entries(docnames):
+        load_indexer(docnames)
+        if builder.indexer is not None:
+            remember_stems(builder.indexer.lang)
+        path = os.path.join(builder.outdir, builder.searchindex_filename)
+        if builder.indexer is None or not os.path.exists(path):
+            return
+        from sphinx.search import js_index
+
+        with open(path, encoding="utf-8") as f:
+            try:
+                frozen = js_index.loads(f.read())
+            except ValueError:
+                return
+        names, restored = frozen["docnames"], {}
+        for entry, places in frozen.get("indexentries", {}).items():
+            for file_index, target, main in places:
+                restored.setdefault(names[file_index], []).append((entry, target, "main" if main else ""))
+        indexer = builder.indexer
+        for docname, entries in restored.items():
+            if docname in indexer._titles and docname not in docnames:
+                indexer._index_entries[docname] = sorted(entries)
+        freeze = indexer.freeze
+
+        def sorted_freeze():
+            ordered = dict(sorted(indexer._index_entries.items()))
+            indexer._index_entries.clear()
+            indexer._index_entries.update(ordered)
+            return freeze()
+
+        indexer.freeze = sorted_freeze
+
+    load_indexer_with_entries.handbook_patch = True
+    builder.load_indexer = load_indexer_with_entries
+
+
+def remember_stems(language):
+    """Stem each word once per build, not once per page.
+
+    Fixes: speed. `IndexBuilder.feed` memoises stems only while it indexes one page, and the same
+    words (the disclaimer's among them) come back on every page: stemming was about an eighth of a
+    profiled cold build. Stemming is a pure function of the word, so the result is the same.
+    Applied by keep_index_entries_between_builds, to the indexer's language object of this build.
+    Written for: Sphinx 9.0.4.
+    Upstream: no issue; it is a speed-up, not a bug. Suggestion for Sphinx:
+        `IndexBuilder.feed()` wraps `self.lang.stem` in a fresh `functools.cache` for each document,
+        so common words are stemmed again on every page. Keeping one cache on the IndexBuilder for
+        the whole build would save about 10 % of a cold build of a small site.
+    """
+    if not hasattr(language.stem, "cache_info"):
+        language.stem = functools.lru_cache(maxsize=None)(language.stem)
+
+
+# -- Sphinx: parallel builds ---------------------------------------------------------------------
+
+# Fewer pages than this to read, and the build runs in one process even when given -j.
+SERIAL_BELOW_PAGES = 6
+
+
+def serial_for_small_updates(app, env, docnames):
+    """Read and write a build of a few pages in one process (connected to env-before-read-docs).
+
+    Fixes: speed. `make` passes `-j auto`, which makes a cold build of every page faster on two cores.
+    But a parallel build forks worker processes and polls them every 20 ms: a profile of a one-page
+    edit showed 0.28 s of waiting in a 1.9 s (profiled) rebuild. Sphinx decides on parallel reading,
+    and later on parallel writing, after this event, from `app.parallel`, so lowering it here is enough.
+    Written for: Sphinx 9.0.4.
+    Upstream: no issue; parallel reading is a user's choice. Suggestion for Sphinx:
+        With -j N, `Builder.read()` forks workers even for one changed document; below a handful of
+        documents the fork and the 20 ms polling cost more than they save. Reading serially when
+        len(docnames) is small (as `_read_parallel` already chunks by size) would make -j auto a
+        safe default for incremental builds.
+    """
+    if app.parallel > 1 and len(docnames) < SERIAL_BELOW_PAGES:
+        app.parallel = 1
+
+
+def _app_has_parallel():
+    from sphinx.application import Sphinx
+
+    if "self.parallel = parallel" not in inspect.getsource(Sphinx.__init__):
+        return "sphinx.application.Sphinx.__init__ no longer sets self.parallel"
+    return None
+
+
+# -- pybtex and sphinxcontrib-bibtex ----------------------------------------------------------------
+
+
+# importlib.metadata.entry_points, each answer kept for the build.
+cached_entry_points = functools.lru_cache(maxsize=None)(importlib.metadata.entry_points)
+
+
+def cache_entry_points():
+    """Find each plugin through the installed packages' entry points once per build.
+
+    Fixes: speed. pybtex and sphinxcontrib-bibtex look up their styles and backends with
+    `importlib.metadata.entry_points`, which reads every installed package's metadata on each call;
+    a profile of the HTML build showed it repeated for each of the ~240 citations. Installed
+    packages do not change during a build, so each answer is kept. The answers are tuples of
+    EntryPoint objects, which the callers only read.
+    Written for: pybtex 0.26.1 and sphinxcontrib-bibtex 2.7.0.
+    Upstream: none known (importlib.metadata caches nothing by design). Bug report for pybtex:
+        `pybtex.plugin._load_entry_point` calls `importlib.metadata.entry_points()` on every
+        `find_plugin()`, and sphinxcontrib-bibtex calls `find_plugin` for each citation it formats,
+        so a build with a few hundred citations reads every installed package's metadata a few
+        hundred times. Caching the entry points per (group, name) in `pybtex.plugin` (installed
+        packages do not change while a process runs) removes that cost; pygments did the same in
+        https://github.com/pygments/pygments/pull/2979.
+    """
+    import pybtex.plugin
+    import sphinxcontrib.bibtex.plugin
+
+    pybtex.plugin.entry_points = cached_entry_points
+    sphinxcontrib.bibtex.plugin.entry_points = cached_entry_points
+
+
+def _modules_use_importlib_entry_points():
+    import pybtex.plugin
+    import sphinxcontrib.bibtex.plugin
+
+    for module in (pybtex.plugin, sphinxcontrib.bibtex.plugin):
+        current = getattr(module, "entry_points", None)
+        if current is not importlib.metadata.entry_points and current is not cached_entry_points:
+            return f"{module.__name__}.entry_points is no longer importlib.metadata.entry_points ({current!r})"
+    return None
+
+
+def cache_names_from_latex():
+    """Decode each LaTeX string (authors' names, mostly) into rich text once per build.
+
+    Fixes: speed. Every author's name was decoded from LaTeX again for each citation. The same
+    string always gives the same text, and pybtex never changes a rich-text object once made, so
+    `Text.from_latex` is wrapped in a cache.
+    Written for: pybtex 0.26.1.
+    Upstream: none known; a speed-up, not a bug. Suggestion for pybtex:
+        `Person` parsing calls `Text.from_latex` for every name part each time an entry is
+        formatted; memoising it (rich text is immutable) makes formatting many citations of the
+        same entries several times faster.
+    """
+    from pybtex.richtext import Text
+
+    if not hasattr(Text.from_latex, "cache_info"):
+        Text.from_latex = classmethod(functools.lru_cache(maxsize=None)(Text.from_latex.__func__))
+
+
+# -- The list -------------------------------------------------------------------------------------
+
+PATCHES = (
+    Patch(
+        name="search index entries kept between builds",
+        apply=keep_index_entries_between_builds,
+        package="sphinx", written_for="9.0.4",
+        relies_on={
+            "sphinx.builders.html.StandaloneHTMLBuilder.load_indexer": "b78f84fcc285866a",
+            "sphinx.search.IndexBuilder.load": "f6bda8631cdd8c13",
+            "sphinx.search.IndexBuilder.prune": "cd9133b0a71ae089",
+            "sphinx.search.IndexBuilder.freeze": "e03ca24370523151",
+            "sphinx.search._JavaScriptIndex.loads": "ca34756ef6d897c7",
+        },
+    ),
+    Patch(
+        name="each word stemmed once per build",
+        apply=remember_stems,
+        package="sphinx", written_for="9.0.4",
+        relies_on={
+            "sphinx.search.IndexBuilder.feed": "056af53b330d8dac",
+            "sphinx.search.en.SearchEnglish.stem": "54afa907cd62bf66",
+        },
+    ),
+    Patch(
+        name="small builds run serially",
+        apply=serial_for_small_updates,
+        package="sphinx", written_for="9.0.4",
+        relies_on={
+            "sphinx.builders.Builder.read": "c937cf30a8a87fe6",
+            "sphinx.builders.Builder.build": "98501f7f3c98d44a",
+        },
+        check=_app_has_parallel,
+    ),
+    Patch(
+        name="entry points looked up once per build",
+        apply=cache_entry_points,
+        package="pybtex", written_for="0.26.1",
+        relies_on={
+            "pybtex.plugin._load_entry_point": "651a544d021985ba",
+            "pybtex.plugin.enumerate_plugin_names": "a53bfce514f32af2",
+            "pybtex.plugin.register_plugin": "9464791cf0f511c9",
+            "sphinxcontrib.bibtex.plugin._entry_points": "b60f9bba35f0420c",
+        },
+        check=_modules_use_importlib_entry_points,
+    ),
+    Patch(
+        name="LaTeX names decoded once per build",
+        apply=cache_names_from_latex,
+        package="pybtex", written_for="0.26.1",
+        relies_on={"pybtex.richtext.Text.from_latex": "2bbce416f7552911"},
+    ),
+)
+
+
+def verify_all():
+    for patch in PATCHES:
+        patch.verify()
+
+
+def setup(app):
+    """Check every patch against the installed code, then apply them."""
+    verify_all()
+    cache_entry_points()
+    cache_names_from_latex()
+    app.connect("builder-inited", keep_index_entries_between_builds)  # also remembers stems
+    app.connect("env-before-read-docs", serial_for_small_updates)
+
+
+def print_fingerprints():
+    """Print each patch's fingerprints as the installed code has them, to paste into PATCHES."""
+    for patch in PATCHES:
+        print(patch.name)
+        for dotted in patch.relies_on:
+            print(f'    "{dotted}": "{fingerprint(resolve(dotted))}",')

@@ -1,0 +1,34 @@
+"""Helpers every part of the extension shares: warnings with a file and line, "did you mean", and
+where each bibliography entry starts in its file."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from sphinx.util import logging
+
+logger = logging.getLogger("handbook")
+
+
+def warn(message, docname=None, line=None, location=None, subtype="content"):
+    """A warning at `location` (a node, or 'path:line') or at (docname, line). With -W it fails the build
+    in the familiar `file:line: WARNING: message` form; `subtype` lets a project silence one class."""
+    logger.warning(message, location=location or (docname, line), type="handbook", subtype=subtype)
+
+
+def did_you_mean(word, choices):
+    """' (did you mean 'x'?)' for the closest of `choices` to a mistyped `word`, or '' if none is close."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def bib_entry_locations(bibdata):
+    """'path:line' of each entry's first line, by key, so messages point at the entry to fix."""
+    locations = {}
+    for path in bibdata.bibfiles:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        for match in re.finditer(r"@\w+\s*\{\s*([^,\s]+)\s*,", text):
+            locations.setdefault(match.group(1), f"{path}:{text.count(chr(10), 0, match.start()) + 1}")
+    return locations

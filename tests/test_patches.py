@@ -1,0 +1,203 @@
+"""The patches of third-party code (docs/_ext/handbook/patches.py): each still fits the code it replaces.
+
+For each patch: the upstream code it relies on is the code it was written for (a test that fails when an
+upgrade changes it), the upstream problem it works around is still there (so a patch that is no longer
+needed is noticed), and the patch does what it says. All in-process, on small inputs; no full build.
+"""
+
+import functools
+import importlib.metadata
+import inspect
+import io
+import pathlib
+import types
+
+import pytest
+from conftest import ROOTS  # also puts docs/_ext on sys.path, for handbook
+from docutils.frontend import get_default_settings
+from docutils.parsers.rst import Parser
+from docutils.utils import new_document
+from handbook import patches
+from sphinx.testing.util import SphinxTestApp
+
+pytestmark = pytest.mark.fast
+
+
+@pytest.mark.parametrize("patch", patches.PATCHES, ids=lambda p: p.name)
+def test_upstream_code_is_what_the_patch_was_written_for(patch):
+    problems = patch.problems()
+    assert not problems, (f"patch '{patch.name}' no longer fits the installed {patch.package}: "
+                          + "; ".join(problems) + f". See the docstring of patches.{patch.apply.__name__}.")
+
+
+def test_a_changed_upstream_function_stops_the_build_with_a_message():
+    changed = patches.Patch(name="example", apply=patches.cache_names_from_latex, package="pybtex",
+                            written_for="0.26.1", relies_on={"pybtex.richtext.Text.from_latex": "0" * 16})
+    with pytest.raises(patches.UpstreamChanged) as raised:
+        changed.verify()
+    message = str(raised.value)
+    assert "handbook patch 'example'" in message
+    assert "pybtex.richtext.Text.from_latex has changed" in message
+    assert "written for pybtex 0.26.1" in message
+    assert "cache_names_from_latex" in message
+
+
+def test_a_vanished_upstream_function_stops_the_build_with_a_message():
+    gone = patches.Patch(name="example", apply=patches.cache_names_from_latex, package="pybtex",
+                         written_for="0.26.1", relies_on={"pybtex.richtext.Text.no_such_method": "0" * 16})
+    with pytest.raises(patches.UpstreamChanged, match="no_such_method cannot be found"):
+        gone.verify()
+
+
+def test_every_patch_says_why_and_where_it_belongs_upstream():
+    for patch in patches.PATCHES:
+        doc = inspect.getdoc(patch.apply) or ""
+        for part in ("Fixes:", "Written for:", "Upstream:"):
+            assert part in doc, f"the docstring of patches.{patch.apply.__name__} has no '{part}'"
+        assert patch.written_for in doc
+
+
+# -- Search index entries ------------------------------------------------------------------------
+
+
+def _index_builder():
+    from sphinx.search import IndexBuilder
+
+    env = types.SimpleNamespace(domains=types.SimpleNamespace(sorted=lambda: []), version={"x": 1})
+    for name in ("titles", "filenames", "mapping", "title_mapping", "all_titles", "index_entries",
+                 "objtypes", "objnames"):
+        setattr(env, f"_search_index_{name}", {})
+    return IndexBuilder(env, "en", {}, None)
+
+
+def test_sphinx_still_drops_index_entries_when_it_loads_an_index():
+    """The bug the patch works around (sphinx-doc/sphinx#12599). When this fails, Sphinx restores index
+    entries itself: drop keep_index_entries_between_builds."""
+    first = _index_builder()
+    first._titles.update(page="Page")
+    first._filenames.update(page="page.md")
+    first._all_titles.update(page=[])
+    first._index_entries.update(page=[("ketamine", "", "main")])
+    stream = io.StringIO()
+    first.dump(stream, "json")
+    stream.seek(0)
+    second = _index_builder()
+    second.load(stream, "json")
+    assert second._titles == {"page": "Page"}
+    assert second._index_entries == {}, "Sphinx now restores index entries: the patch may be dropped"
+
+
+def test_an_incremental_build_keeps_every_page_s_keywords_in_the_search_index(tmp_path):
+    import shutil
+
+    from sphinx.search import js_index
+
+    src = tmp_path / "src"
+    shutil.copytree(ROOTS / "test-handbook", src)
+
+    def build():
+        app = SphinxTestApp("html", srcdir=src, freshenv=False)
+        try:
+            app.build()
+        finally:
+            app.cleanup()
+        return js_index.loads((app.outdir / "searchindex.js").read_text(encoding="utf-8"))["indexentries"]
+
+    full = build()
+    assert {"home", "topic", "subject"} <= set(full)
+    topic = src / "topic.md"
+    topic.write_text(topic.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert build() == full
+
+
+# -- Stems ----------------------------------------------------------------------------------------
+
+
+def _page(text):
+    document = new_document("page", get_default_settings(Parser))
+    Parser().parse(text, document)
+    return document
+
+
+def test_sphinx_still_stems_the_same_word_again_on_every_page():
+    """When this fails, Sphinx keeps stems for the whole build: drop remember_stems."""
+    builder = _index_builder()
+    calls = []
+    stem = builder.lang.stem
+    builder.lang.stem = lambda word: calls.append(word) or stem(word)
+    for name in ("one", "two"):
+        builder.feed(name, f"{name}.md", "Title", _page("Ketamine works quickly."))
+    assert calls.count("Ketamine") == 2
+
+
+def test_with_the_patch_each_word_is_stemmed_once_per_build():
+    builder = _index_builder()
+    calls = []
+    stem = builder.lang.stem
+    builder.lang.stem = lambda word: calls.append(word) or stem(word)
+    patches.remember_stems(builder.lang)
+    for name in ("one", "two"):
+        builder.feed(name, f"{name}.md", "Title", _page("Ketamine works quickly."))
+    assert calls.count("Ketamine") == 1
+    assert "ketamin" in builder._mapping and builder._mapping["ketamin"] == {"one", "two"}
+
+
+# -- Serial builds for small updates ---------------------------------------------------------------
+
+
+def test_sphinx_decides_on_parallel_reading_after_env_before_read_docs():
+    from sphinx.builders import Builder
+
+    source = inspect.getsource(Builder.read)
+    assert source.index("'env-before-read-docs'") < source.index("self._app.parallel > 1")
+    build = inspect.getsource(Builder.build)
+    assert build.index("self.read()") < build.index("self._app.parallel > 1 and self.allow_parallel")
+
+
+def test_a_build_of_few_pages_runs_in_one_process():
+    app = types.SimpleNamespace(parallel=2)
+    patches.serial_for_small_updates(app, None, ["one"])
+    assert app.parallel == 1
+    app = types.SimpleNamespace(parallel=2)
+    patches.serial_for_small_updates(app, None, [str(n) for n in range(patches.SERIAL_BELOW_PAGES)])
+    assert app.parallel == 2
+
+
+# -- pybtex and sphinxcontrib-bibtex -----------------------------------------------------------------
+
+
+def test_plugins_are_found_through_importlib_entry_points_and_found_the_same_with_the_cache():
+    import pybtex.plugin
+    import sphinxcontrib.bibtex.plugin
+
+    patches.cache_entry_points()
+    for module in (pybtex.plugin, sphinxcontrib.bibtex.plugin):
+        assert module.entry_points is patches.cached_entry_points
+    assert patches.cached_entry_points.__wrapped__ is importlib.metadata.entry_points
+    group = "pybtex.style.formatting"
+    assert list(patches.cached_entry_points(group=group, name="plain")) == list(
+        importlib.metadata.entry_points(group=group, name="plain"))
+    assert pybtex.plugin.find_plugin(group, "plain").__name__ == "Style"
+    assert sphinxcontrib.bibtex.plugin.find_plugin("sphinxcontrib.bibtex.style.referencing", "author_year")
+
+
+def test_names_decoded_from_latex_are_kept_and_the_same_as_without_the_cache():
+    from pybtex.richtext import Text
+
+    patches.cache_names_from_latex()
+    uncached = inspect.unwrap(Text.from_latex.__func__)
+    latex = r"Gl{\"u}e and {\'E}mile"
+    assert isinstance(Text.from_latex.__func__, functools._lru_cache_wrapper)
+    assert Text.from_latex(latex) is Text.from_latex(latex)
+    assert Text.from_latex(latex) == uncached(Text, latex)
+    assert str(Text.from_latex(latex)) == "Glüe and Émile"
+
+
+def test_the_patches_module_is_the_only_one_that_replaces_third_party_code():
+    package = pathlib.Path(patches.__file__).parent
+    for module in package.glob("*.py"):
+        if module.name == "patches.py":
+            continue
+        text = module.read_text(encoding="utf-8")
+        for sign in ("lru_cache(", ".load_indexer =", "entry_points =", "from_latex =", ".parallel ="):
+            assert sign not in text, f"{module.name} changes third-party code ({sign!r}); move it to patches.py"
