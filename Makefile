@@ -5,6 +5,7 @@
 #   make html | latexpdf | epub | clean      Sphinx's usual targets
 #   make serve      live preview on http://127.0.0.1:8000 while you edit
 #   make bench      build and reader-side timings     make audit   Lighthouse scores
+#   make linkcheck  check outside links, bibliography DOIs included, on the live web (weekly in CI)
 #
 # Variables: BUILDDIR (default _build), SPHINXOPTS (default: warnings are errors, parallel).
 
@@ -31,7 +32,7 @@ SOURCES := conf.py $(shell find $(SOURCEDIR) -type f -not -name '*.pyc' 2>/dev/n
 VENV_OK := $(VENV)/.installed
 SYSTEM_OK := $(BUILDDIR)/.system-packages
 
-.PHONY: all html latexpdf epub clean test lint serve bench audit setup
+.PHONY: all html latexpdf epub clean test lint serve bench audit setup linkcheck
 
 all: $(BUILDDIR)/html/$(PDF) $(BUILDDIR)/html/$(EPUB)
 
@@ -89,9 +90,11 @@ clean:
 lint: $(VENV_OK)
 	$(VENV)/bin/codespell docs/*.md README.md CONTRIBUTING.md
 	git ls-files -z | grep -zv '\.\(svg\|png\)$$' | xargs -0 tools/check-whitespace
-	$(VENV)/bin/ruff check conf.py docs/_ext tests tools/check-whitespace
+	$(VENV)/bin/ruff check conf.py docs/_ext tests tools/check-whitespace .github/scripts
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.readthedocs .readthedocs.yaml
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+	$(PYTHON) -m json.tool .devcontainer/devcontainer.json >/dev/null
 
 test: all lint
 	BUILDDIR=$(BUILDDIR) $(PYTHON) -m pytest tests
@@ -103,6 +106,10 @@ serve: setup
 
 bench: all
 	$(PYTHON) tests/bench.py
+
+# Needs the network: never part of `make test`. Broken links are listed in $(BUILDDIR)/linkcheck/output.txt.
+linkcheck: setup
+	$(VENV)/bin/sphinx-build -M linkcheck $(SOURCEDIR) $(BUILDDIR) -c . $(SPHINXOPTS)
 
 audit: all
 	tools/lighthouse-audit $(BUILDDIR)/html
