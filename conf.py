@@ -55,6 +55,14 @@ handbook_build_date = time.strftime("%Y-%m-%d", BUILD_TIME)
 handbook_allow_overdue = os.environ.get("HANDBOOK_ALLOW_OVERDUE") == "1"
 handbook_pdf_name = PDF_NAME
 handbook_epub_name = EPUB_NAME
+# Sites of regulators and official product labels: a bibliography entry with evidence = {regulatory}
+# must have its url on one of these (docs/_ext/handbook/evidence.py).
+handbook_regulator_hosts = [
+    "fda.gov", "www.fda.gov", "www.accessdata.fda.gov", "dailymed.nlm.nih.gov",  # US regulator, labels
+    "www.ema.europa.eu", "ec.europa.eu",  # EU
+    "www.nice.org.uk", "www.gov.uk", "products.mhra.gov.uk", "www.medicines.org.uk",  # UK
+    "www.govinfo.gov", "www.federalregister.gov", "www.deadiversion.usdoj.gov", "www.dea.gov",  # US rules
+]
 
 graphviz_output_format = "svg"
 graphviz_dot_args = ["-Gfontname=Helvetica", "-Nfontname=Helvetica", "-Efontname=Helvetica"]

@@ -22,4 +22,4 @@ def setup(app):
     citations.setup(app)
     search.setup(app)
     outputs.setup(app)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 2}

@@ -1,21 +1,96 @@
-"""Evidence labels: the `evidence` directive, one of a fixed set of levels."""
+"""Evidence labels, derived from the sources a section cites.
+
+* Every bibliography entry declares its level once: ``evidence = {LEVEL}`` in references.bib, LEVEL one
+  of SOURCE_LEVELS. An entry at the `regulatory` level must have a url on a regulator's or a product
+  label's site (``handbook_regulator_hosts`` in conf.py).
+* ```{evidence} LEVEL``` labels a section (the section holding the directive, with its subsections that
+  have no label of their own). The label is written in the page, so it reads in the source, but it must
+  follow from the sources the section cites: the strongest research level among them (RESEARCH_ORDER);
+  if none, `regulatory` when any source is a regulator's or a label. A section labelled `regulatory`
+  may cite only regulatory sources.
+* {evidence-level}`key` shows the level of one entry, e.g. in a table's "Strength of evidence" column.
+
+Parallel reading and incremental builds: each page's labels and the citations under them are noted when
+the page is read (doctree-read, kept in env.handbook_evidence) and checked against the current
+bibliography once all pages are read (env-check-consistency), so a change to references.bib is checked
+against every page, read again or not. A page using the role depends on the .bib files, so it is read
+again when they change.
+"""
 
 from __future__ import annotations
 
+import urllib.parse
+
 from docutils import nodes
 from sphinx.addnodes import pending_xref
-from sphinx.util.docutils import SphinxDirective
+from sphinx.util.docutils import SphinxDirective, SphinxRole
 
-from .util import warn
+from .util import bib_entry_locations, did_you_mean, warn
 
-EVIDENCE_LEVELS = {
-    "approved": "Approved use",
+# The names readers see, for the levels a section label may take.
+LEVELS = {
+    "regulatory": "Regulator or product label",
     "rct": "Randomised trials",
     "small-studies": "Small or open-label studies",
     "preclinical": "Laboratory or animal studies",
     "expert": "Case reports or expert opinion",
 }
+# Research levels, strongest first. `regulatory` is not research: it counts only when nothing else does.
+RESEARCH_ORDER = ("rct", "small-studies", "preclinical", "expert")
+# A source may also be `background`: not evidence about treatment (fact sheets, helplines, history).
+SOURCE_LEVELS = (*LEVELS, "background")
+BACKGROUND_NAME = "Background (not evidence about treatment)"
+# Levels that were renamed, so an old name gets a pointer to the new one.
+RENAMED = {"approved": "regulatory"}
 EVIDENCE_SCALE_LABEL = "evidence-scale"
+
+
+def suggestion(value, choices):
+    if value in RENAMED:
+        return f" (did you mean '{RENAMED[value]}'? '{value}' was renamed)"
+    return did_you_mean(value, choices)
+
+
+# -- Levels of the bibliography's entries ----------------------------------------------------------
+
+
+def entry_level(entry):
+    """The entry's declared level, or None when it has none we know."""
+    level = entry.fields.get("evidence", "").strip()
+    return level if level in SOURCE_LEVELS else None
+
+
+def host_of(url):
+    return (urllib.parse.urlsplit(url).hostname or "").lower()
+
+
+def check_source_levels(app):
+    """Each entry declares a known level; a regulatory entry points at a regulator's or a label's site."""
+    bibdata = app.env.get_domain("cite").bibdata
+    locations = bib_entry_locations(bibdata)
+    known = ", ".join(SOURCE_LEVELS)
+    hosts = set(app.config.handbook_regulator_hosts)
+    for key, entry in bibdata.data.entries.items():
+        where = locations.get(key)
+        level = entry.fields.get("evidence", "").strip()
+        if not level:
+            warn(f"bibliography entry '{key}' has no evidence field: add a line such as "
+                 f"'evidence = {{rct}}', with one of: {known} (see the evidence levels page)",
+                 location=where, subtype="evidence")
+        elif level not in SOURCE_LEVELS:
+            warn(f"bibliography entry '{key}' has an unknown evidence level '{level}'"
+                 f"{suggestion(level, SOURCE_LEVELS)}: use one of: {known}", location=where, subtype="evidence")
+        elif level == "regulatory":
+            url = entry.fields.get("url", "").strip()
+            if host_of(url) not in hosts:
+                where_to = f"its url {url} is on {host_of(url) or 'no site'}" if url else "it has no url"
+                warn(f"bibliography entry '{key}' has evidence = {{regulatory}}, but {where_to}, which is not "
+                     "a regulator's or a product label's site: cite the regulator's own page or the label "
+                     "(the sites allowed are handbook_regulator_hosts in conf.py), or give the entry the "
+                     "level of what it is", location=where, subtype="evidence")
+
+
+# -- The directive and the role ---------------------------------------------------------------------
 
 
 class EvidenceDirective(SphinxDirective):
@@ -26,12 +101,11 @@ class EvidenceDirective(SphinxDirective):
 
     def run(self):
         level = self.arguments[0].strip()
-        if level not in EVIDENCE_LEVELS:
-            known = ", ".join(EVIDENCE_LEVELS)
-            warn(f"unknown evidence level '{level}' (use one of: {known})",
-                 location=self.get_location(), subtype="evidence")
+        if level not in LEVELS:
+            warn(f"unknown evidence level '{level}'{suggestion(level, LEVELS)} (use one of: "
+                 f"{', '.join(LEVELS)})", location=self.get_location(), subtype="evidence")
             return []
-        box = nodes.container(classes=["evidence", f"evidence-{level}"])
+        box = nodes.container(classes=["evidence", f"evidence-{level}"], evidence_level=level)
         self.set_source_info(box)
         label = nodes.paragraph(classes=["evidence-label"])
         ref = pending_xref("", refdomain="std", reftype="ref", reftarget=EVIDENCE_SCALE_LABEL,
@@ -39,7 +113,7 @@ class EvidenceDirective(SphinxDirective):
         ref += nodes.inline(text="Evidence")
         label += ref
         label += nodes.Text(": ")
-        label += nodes.strong(text=EVIDENCE_LEVELS[level])
+        label += nodes.strong(text=LEVELS[level])
         if self.content:
             label += nodes.Text(" \N{EM DASH} ")
             inline_nodes, messages = self.state.inline_text(" ".join(self.content), self.lineno)
@@ -49,5 +123,154 @@ class EvidenceDirective(SphinxDirective):
         return [box]
 
 
+class EvidenceLevelRole(SphinxRole):
+    """{evidence-level}`glue2017` -> the reader's name of that entry's level, e.g. "Randomised trials"."""
+
+    def run(self):
+        bibdata = self.env.get_domain("cite").bibdata
+        for path in bibdata.bibfiles:  # read the page again when the bibliography changes
+            self.env.note_dependency(str(path))
+        key = self.text.strip()
+        entry = bibdata.data.entries.get(key)
+        if entry is None:
+            warn(f"unknown bibliography key '{key}'{did_you_mean(key, bibdata.data.entries)} in "
+                 "{evidence-level}", location=self.get_location(), subtype="evidence")
+            return [nodes.inline(text=key)], []
+        level = entry_level(entry)
+        name = LEVELS.get(level, BACKGROUND_NAME if level == "background" else "Level not stated")
+        return [nodes.inline(self.rawtext, name, classes=["evidence-level", f"evidence-{level}"])], []
+
+
+# -- Labels and the citations under them ----------------------------------------------------------------
+
+
+def cite_keys(ref):
+    """The keys one {cite:p}/{cite:t} names (it may name several, comma-separated)."""
+    from sphinxcontrib.bibtex.citation_target import parse_citation_targets
+
+    try:
+        return [target.key for target in parse_citation_targets(ref["reftarget"])]
+    except ValueError:  # sphinxcontrib-bibtex reports a malformed citation itself
+        return []
+
+
+def is_citation(node):
+    return isinstance(node, pending_xref) and node.get("refdomain") == "cite"
+
+
+def own_labels(section):
+    """The evidence labels in a section itself, not in its subsections."""
+    return [box for box in section.findall(nodes.container)
+            if "evidence_level" in box and box.parent is not None and _section_of(box) is section]
+
+
+def _section_of(node):
+    node = node.parent
+    while node is not None and not isinstance(node, nodes.section | nodes.document):
+        node = node.parent
+    return node
+
+
+def citations_under(section, page):
+    """(key, line) of each citation in the section and in its subsections that have no label, written
+    in the page itself: text included from a shared snippet (the disclaimer, crisis help) is not a
+    section's evidence."""
+    found = []
+    for child in section.children:
+        if isinstance(child, nodes.section):
+            if not own_labels(child):
+                found += citations_under(child, page)
+            continue
+        for ref in child.findall(is_citation):
+            if ref.source in (None, page):
+                found += [(key, ref.line) for key in cite_keys(ref)]
+    return found
+
+
+def note_labels(app, doctree):
+    """Keep each label of this page, with its line and the citations of its section."""
+    page = str(app.env.doc2path(app.env.docname))
+    labels = []
+    for box in doctree.findall(nodes.container):
+        if "evidence_level" in box:
+            labels.append({"line": box.line, "level": box["evidence_level"],
+                           "citations": citations_under(_section_of(box), page)})
+    app.env.handbook_evidence[app.env.docname] = labels
+
+
+def derive(levels):
+    """The level a section's sources support: the strongest research level; else regulatory; else None."""
+    for level in RESEARCH_ORDER:
+        if level in levels:
+            return level
+    return "regulatory" if "regulatory" in levels else None
+
+
+def check_labels(app, env):
+    """Each section's label follows from its sources; a regulatory section cites only regulatory sources."""
+    entries = env.get_domain("cite").bibdata.data.entries
+    for docname in sorted(env.handbook_evidence):
+        for label in env.handbook_evidence[docname]:
+            check_label(docname, label, entries)
+
+
+def check_label(docname, label, entries):
+    written = label["level"]
+    cited = {}  # key -> level, in the order first cited
+    for key, _line in label["citations"]:
+        if key in entries:  # an unknown key is reported by sphinxcontrib-bibtex
+            cited.setdefault(key, entry_level(entries[key]))
+    listing = "; ".join(f"{key}: {level or 'no level'}" for key, level in cited.items())
+    where = (docname, label["line"])
+    if written == "regulatory":
+        others = [(key, line) for key, line in label["citations"] if key in entries and cited[key] != "regulatory"]
+        for key, line in others:
+            url = entries[key].fields.get("url", "").strip() or "no url"
+            warn(f"'{key}' ({url}, evidence = {cited[key] or 'none'}) is cited in a section labelled "
+                 "'regulatory': regulatory facts must cite the regulator or the product label, not news or "
+                 "press releases; cite the regulator's page or the label instead",
+                 docname, line or label["line"], subtype="evidence")
+        if others:
+            return
+    derived = derive(set(cited.values()))
+    if derived is None:
+        warn(f"section has an evidence label ('{written}') but cites no source that carries one"
+             + (f" (it cites only: {listing})" if cited else "")
+             + ": cite the sources the section rests on, or remove the label",
+             location=where, subtype="evidence")
+    elif derived != written:
+        stronger = (written in RESEARCH_ORDER and derived in RESEARCH_ORDER
+                    and RESEARCH_ORDER.index(written) < RESEARCH_ORDER.index(derived))
+        claim = "claims stronger evidence than" if stronger else "does not match"
+        warn(f"evidence label '{written}' ({LEVELS[written]}) {claim} the sources this section cites, which "
+             f"carry '{derived}' ({LEVELS[derived]}). Cited: {listing}. Write '{{evidence}} {derived}', or cite "
+             f"the sources that support '{written}' (a source's level is its evidence field in references.bib)",
+             location=where, subtype="evidence")
+
+
+# -- Environment bookkeeping ------------------------------------------------------------------------
+
+
+def init_env(app):
+    if not hasattr(app.env, "handbook_evidence"):
+        app.env.handbook_evidence = {}
+
+
+def purge(app, env, docname):
+    env.handbook_evidence.pop(docname, None)
+
+
+def merge(app, env, docnames, other):
+    env.handbook_evidence.update({d: other.handbook_evidence[d] for d in docnames if d in other.handbook_evidence})
+
+
 def setup(app):
+    app.add_config_value("handbook_regulator_hosts", [], "env", types=[list, tuple, set])
     app.add_directive("evidence", EvidenceDirective)
+    app.add_role("evidence-level", EvidenceLevelRole())
+    app.connect("builder-inited", init_env)
+    app.connect("builder-inited", check_source_levels)
+    app.connect("doctree-read", note_labels)
+    app.connect("env-purge-doc", purge)
+    app.connect("env-merge-info", merge)
+    app.connect("env-check-consistency", check_labels)

@@ -1,0 +1,218 @@
+"""Evidence labels follow from the sources a section cites (docs/_ext/handbook/evidence.py).
+
+Each test copies the small handbook in tests/roots/test-evidence (whose labels all follow from their
+sources), writes one mistake over a page or its .bib, builds it in-process and looks for the message at
+the file and line a contributor must fix.
+"""
+
+import re
+import shutil
+
+import pytest
+from conftest import ROOTS, build_in_process, line_of
+from sphinx.testing.util import SphinxTestApp
+from sphinx.util.console import strip_colors
+
+pytestmark = pytest.mark.fast
+
+TOPIC = (ROOTS / "test-evidence" / "topic.md").read_text(encoding="utf-8")
+BIB = (ROOTS / "test-evidence" / "refs.bib").read_text(encoding="utf-8")
+
+
+def page(body):
+    """A topic page with the fixture's front matter and Key points, and BODY."""
+    return TOPIC[:TOPIC.index("## Trials")] + body
+
+
+def evidence_warnings(warnings):
+    return [line for line in warnings.splitlines() if "[handbook.evidence]" in line]
+
+
+# One build holds every mistake, each on its own page or bibliography entry: a test per mistake then
+# looks for its message at its file and line.
+PAGES = {
+    "stronger": page("## Claims\n\n```{evidence} rct\n```\n\nAn open study {cite:p}`openlabel` and rats "
+                     "{cite:p}`rats`.\n"),
+    "different": page("## Claims\n\n```{evidence} expert\n```\n\nA trial {cite:p}`trial` and a review "
+                      "{cite:t}`opinion`.\n"),
+    "background": page("## Claims\n\n```{evidence} small-studies\n```\n\nAnxiety is common "
+                       "{cite:p}`factsheet`.\n"),
+    "news": TOPIC.replace("The label lists who should not take it {cite:p}`label`.",
+                          "The label lists who should not take it {cite:p}`label`.\n\nIt was approved "
+                          "{cite:p}`news`."),
+    "approved": TOPIC.replace("```{evidence} regulatory", "```{evidence} approved"),
+    "misspelt": TOPIC.replace("```{evidence} regulatory", "```{evidence} small-study"),
+    "subsection": TOPIC.replace("Rats suggest a mechanism {cite:p}`rats`.", "Rats and a trial {cite:p}`rats,trial`."),
+    "role": TOPIC.replace("{evidence-level}`openlabel`", "{evidence-level}`openlable`"),
+    "cites-new-entries": page("## New entries\n\n{cite:p}`pressrelease,unlabelled,typo`\n"),
+}
+NEW_ENTRIES = """
+@misc{pressrelease,
+  author   = {{A company}},
+  title    = {Company announces approval},
+  year     = {2019},
+  url      = {https://www.prnewswire.com/news-releases/approval.html},
+  evidence = {regulatory}
+}
+
+@article{unlabelled,
+  author   = {Writer, E.},
+  title    = {A study without a level},
+  journal  = {Journal},
+  year     = {2021},
+  doi      = {10.1000/unlabelled}
+}
+
+@article{typo,
+  author   = {Writer, F.},
+  title    = {A trial with a misspelt level},
+  journal  = {Journal},
+  year     = {2022},
+  doi      = {10.1000/typo},
+  evidence = {rtc}
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def mistakes(tmp_path_factory):
+    """The warnings of one build of the fixture with every mistake below in it, by file."""
+    srcdir = tmp_path_factory.mktemp("mistakes") / "evidence"
+    shutil.copytree(ROOTS / "test-evidence", srcdir)
+    for name, text in PAGES.items():
+        (srcdir / f"{name}.md").write_text(text, encoding="utf-8")
+    (srcdir / "refs.bib").write_text(BIB + NEW_ENTRIES, encoding="utf-8")
+    warnings = evidence_warnings(build_in_process(srcdir))
+    by_file = {}
+    for warning in warnings:
+        by_file.setdefault(warning.split(":")[0], []).append(warning)
+    return by_file
+
+
+def only(mistakes, file):
+    (message,) = mistakes.get(file, [])
+    return message
+
+
+def test_labels_that_follow_from_their_sources_pass(build, tmp_path):
+    warnings = build("evidence", builder="html")
+    assert "WARNING" not in warnings, warnings
+    # ... and {evidence-level} shows each entry's level by name.
+    html = (tmp_path / "evidence" / "_build" / "html" / "topic.html").read_text(encoding="utf-8")
+    assert re.search(r'class="evidence-level evidence-rct">Randomised trials<', html)
+    assert re.search(r'class="evidence-level evidence-small-studies">Small or open-label studies<', html)
+    assert "Regulator or product label" in html
+
+
+def test_the_fixture_pages_pass_and_each_mistake_is_reported_once(mistakes):
+    assert "topic.md" not in mistakes and "index.md" not in mistakes
+    files = {f"{name}.md" for name in PAGES if name != "cites-new-entries"} | {"refs.bib"}
+    assert set(mistakes) == files
+    assert all(len(messages) == 1 for file, messages in mistakes.items() if file != "refs.bib")
+
+
+def test_a_label_stronger_than_its_sources_fails_at_the_label(mistakes):
+    message = only(mistakes, "stronger.md")
+    assert message.startswith(f"stronger.md:{line_of(PAGES['stronger'], '```{evidence} rct')}: WARNING:")
+    assert "claims stronger evidence than the sources this section cites" in message
+    assert "carry 'small-studies' (Small or open-label studies)" in message
+    assert "openlabel: small-studies; rats: preclinical" in message
+    assert "Write '{evidence} small-studies'" in message
+
+
+def test_a_label_different_from_its_sources_fails_at_the_label(mistakes):
+    message = only(mistakes, "different.md")
+    assert message.startswith(f"different.md:{line_of(PAGES['different'], '```{evidence} expert')}: WARNING:")
+    assert "evidence label 'expert' (Case reports or expert opinion) does not match" in message
+    assert "carry 'rct' (Randomised trials)" in message
+    assert "trial: rct; opinion: expert" in message
+
+
+def test_a_label_on_a_section_that_cites_only_background_fails(mistakes):
+    message = only(mistakes, "background.md")
+    line = line_of(PAGES["background"], "```{evidence} small-studies")
+    assert message.startswith(f"background.md:{line}: WARNING:")
+    assert "section has an evidence label ('small-studies') but cites no source that carries one" in message
+    assert "factsheet: background" in message
+
+
+def test_a_regulatory_section_citing_news_fails_at_the_citation(mistakes):
+    message = only(mistakes, "news.md")
+    assert message.startswith(f"news.md:{line_of(PAGES['news'], 'It was approved')}: WARNING:")
+    assert "'news' (https://news.example.com/approval, evidence = background)" in message
+    assert "regulatory facts must cite the regulator or the product label, not news or press releases" in message
+
+
+def bib_message(mistakes, key):
+    (message,) = [m for m in mistakes["refs.bib"] if f"entry '{key}'" in m]
+    assert message.startswith(f"refs.bib:{line_of(BIB + NEW_ENTRIES, '{' + key + ',')}: WARNING:"), message
+    return message
+
+
+def test_a_regulatory_entry_off_a_regulator_s_site_fails_at_the_entry(mistakes):
+    message = bib_message(mistakes, "pressrelease")
+    assert "'pressrelease' has evidence = {regulatory}, but its url" in message
+    assert "is on www.prnewswire.com, which is not a regulator's or a product label's site" in message
+
+
+def test_an_entry_without_an_evidence_field_fails_at_the_entry(mistakes):
+    assert "entry 'unlabelled' has no evidence field: add a line such as 'evidence = {rct}'" in bib_message(
+        mistakes, "unlabelled")
+
+
+def test_an_unknown_level_in_the_bibliography_gets_a_did_you_mean(mistakes):
+    assert "entry 'typo' has an unknown evidence level 'rtc' (did you mean 'rct'?)" in bib_message(mistakes, "typo")
+
+
+@pytest.mark.parametrize(("name", "written", "meant"), [("approved", "approved", "regulatory"),
+                                                         ("misspelt", "small-study", "small-studies")])
+def test_an_unknown_level_in_a_label_gets_a_did_you_mean(mistakes, name, written, meant):
+    message = only(mistakes, f"{name}.md")
+    assert message.startswith(f"{name}.md:{line_of(PAGES[name], '{evidence} ' + written)}: WARNING: unknown "
+                              f"evidence level '{written}' (did you mean '{meant}'?")
+
+
+def test_a_subsection_without_a_label_counts_for_its_section_and_one_with_a_label_does_not(mistakes):
+    # "Why it might work" (rats, unlabelled) belongs to "Small studies"; "Strength of evidence" has its own
+    # label. A trial cited in the unlabelled subsection makes the section's sources 'rct'.
+    message = only(mistakes, "subsection.md")
+    assert message.startswith(f"subsection.md:{line_of(PAGES['subsection'], '```{evidence} small-studies')}: ")
+    assert "openlabel: small-studies; rats: preclinical; trial: rct" in message
+
+
+def test_an_unknown_key_in_the_evidence_level_role_gets_a_did_you_mean(mistakes):
+    message = only(mistakes, "role.md")
+    assert message.startswith(f"role.md:{line_of(PAGES['role'], 'openlable')}: WARNING: unknown bibliography key "
+                              "'openlable' (did you mean 'openlabel'?)")
+
+
+def _build_again(srcdir, **kwargs):
+    app = SphinxTestApp("dummy", srcdir=srcdir, freshenv=False, **kwargs)
+    try:
+        app.build()
+    finally:
+        app.cleanup()
+    return evidence_warnings(strip_colors(app.warning.getvalue()).replace(f"{srcdir}/", ""))
+
+
+def test_a_level_changed_in_the_bibliography_is_checked_on_an_incremental_build(tmp_path):
+    srcdir = tmp_path / "evidence"
+    shutil.copytree(ROOTS / "test-evidence", srcdir)
+    assert _build_again(srcdir) == []
+    bib = srcdir / "refs.bib"
+    bib.write_text(BIB.replace("evidence = {small-studies}", "evidence = {expert}"), encoding="utf-8")
+    (message,) = _build_again(srcdir)  # topic.md is not read again, but its labels are checked again
+    assert message.startswith(f"topic.md:{line_of(TOPIC, '```{evidence} small-studies')}: WARNING:")
+    assert "carry 'preclinical'" in message
+
+
+def test_parallel_reading_finds_the_same_problems(tmp_path):
+    srcdir = tmp_path / "evidence"
+    shutil.copytree(ROOTS / "test-evidence", srcdir)
+    (srcdir / "topic.md").write_text(TOPIC.replace("```{evidence} rct\n```\n\nA trial", "```{evidence} expert\n"
+                                                   "```\n\nA trial"), encoding="utf-8")
+    for n in range(6):  # enough pages that Sphinx reads in parallel (patches.SERIAL_BELOW_PAGES)
+        (srcdir / f"extra{n}.md").write_text((srcdir / "references.md").read_text().replace(
+            "```{bibliography}\n```\n", ""), encoding="utf-8")
+    warnings = _build_again(srcdir, parallel=2)
+    assert [w.split(": WARNING:")[0] for w in warnings] == [f"topic.md:{line_of(TOPIC, '```{evidence} rct')}"]
