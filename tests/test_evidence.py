@@ -5,18 +5,44 @@ sources), writes one mistake over a page or its .bib, builds it in-process and l
 the file and line a contributor must fix.
 """
 
+import pathlib
 import re
 import shutil
+import sys
 
 import pytest
-from conftest import ROOTS, build_in_process, line_of
 from sphinx.testing.util import SphinxTestApp
 from sphinx.util.console import strip_colors
 
 pytestmark = pytest.mark.fast
 
+HERE = pathlib.Path(__file__).resolve().parent
+ROOTS = HERE / "roots"
+sys.path.insert(0, str(HERE.parent / "docs" / "_ext"))  # the fixture's conf.py loads "handbook"
+
 TOPIC = (ROOTS / "test-evidence" / "topic.md").read_text(encoding="utf-8")
 BIB = (ROOTS / "test-evidence" / "refs.bib").read_text(encoding="utf-8")
+
+
+def build(srcdir, builder="dummy", fresh=True, **kwargs):
+    """Build SRCDIR in-process; return its warnings, with paths relative to SRCDIR."""
+    app = SphinxTestApp(builder, srcdir=srcdir, freshenv=fresh, **kwargs)
+    try:
+        app.build()
+    finally:
+        app.cleanup()
+    return strip_colors(app.warning.getvalue()).replace(f"{srcdir}/", "")
+
+
+def copy_fixture(dest):
+    shutil.copytree(ROOTS / "test-evidence", dest)
+    return dest
+
+
+def line_of(text, needle):
+    """The 1-based line of TEXT where NEEDLE first appears."""
+    assert needle in text, f"{needle!r} is not in the text"
+    return text[:text.index(needle)].count("\n") + 1
 
 
 def page(body):
@@ -77,12 +103,11 @@ NEW_ENTRIES = """
 @pytest.fixture(scope="module")
 def mistakes(tmp_path_factory):
     """The warnings of one build of the fixture with every mistake below in it, by file."""
-    srcdir = tmp_path_factory.mktemp("mistakes") / "evidence"
-    shutil.copytree(ROOTS / "test-evidence", srcdir)
+    srcdir = copy_fixture(tmp_path_factory.mktemp("mistakes") / "evidence")
     for name, text in PAGES.items():
         (srcdir / f"{name}.md").write_text(text, encoding="utf-8")
     (srcdir / "refs.bib").write_text(BIB + NEW_ENTRIES, encoding="utf-8")
-    warnings = evidence_warnings(build_in_process(srcdir))
+    warnings = evidence_warnings(build(srcdir))
     by_file = {}
     for warning in warnings:
         by_file.setdefault(warning.split(":")[0], []).append(warning)
@@ -94,11 +119,12 @@ def only(mistakes, file):
     return message
 
 
-def test_labels_that_follow_from_their_sources_pass(build, tmp_path):
-    warnings = build("evidence", builder="html")
+def test_labels_that_follow_from_their_sources_pass(tmp_path):
+    srcdir = copy_fixture(tmp_path / "evidence")
+    warnings = build(srcdir, "html")
     assert "WARNING" not in warnings, warnings
     # ... and {evidence-level} shows each entry's level by name.
-    html = (tmp_path / "evidence" / "_build" / "html" / "topic.html").read_text(encoding="utf-8")
+    html = (srcdir / "_build" / "html" / "topic.html").read_text(encoding="utf-8")
     assert re.search(r'class="evidence-level evidence-rct">Randomised trials<', html)
     assert re.search(r'class="evidence-level evidence-small-studies">Small or open-label studies<', html)
     assert "Regulator or product label" in html
@@ -186,33 +212,23 @@ def test_an_unknown_key_in_the_evidence_level_role_gets_a_did_you_mean(mistakes)
                               "'openlable' (did you mean 'openlabel'?)")
 
 
-def _build_again(srcdir, **kwargs):
-    app = SphinxTestApp("dummy", srcdir=srcdir, freshenv=False, **kwargs)
-    try:
-        app.build()
-    finally:
-        app.cleanup()
-    return evidence_warnings(strip_colors(app.warning.getvalue()).replace(f"{srcdir}/", ""))
-
-
 def test_a_level_changed_in_the_bibliography_is_checked_on_an_incremental_build(tmp_path):
-    srcdir = tmp_path / "evidence"
-    shutil.copytree(ROOTS / "test-evidence", srcdir)
-    assert _build_again(srcdir) == []
+    srcdir = copy_fixture(tmp_path / "evidence")
+    assert evidence_warnings(build(srcdir)) == []
     bib = srcdir / "refs.bib"
     bib.write_text(BIB.replace("evidence = {small-studies}", "evidence = {expert}"), encoding="utf-8")
-    (message,) = _build_again(srcdir)  # topic.md is not read again, but its labels are checked again
+    # topic.md is not read again, but its labels are checked again.
+    (message,) = evidence_warnings(build(srcdir, fresh=False))
     assert message.startswith(f"topic.md:{line_of(TOPIC, '```{evidence} small-studies')}: WARNING:")
     assert "carry 'preclinical'" in message
 
 
 def test_parallel_reading_finds_the_same_problems(tmp_path):
-    srcdir = tmp_path / "evidence"
-    shutil.copytree(ROOTS / "test-evidence", srcdir)
+    srcdir = copy_fixture(tmp_path / "evidence")
     (srcdir / "topic.md").write_text(TOPIC.replace("```{evidence} rct\n```\n\nA trial", "```{evidence} expert\n"
                                                    "```\n\nA trial"), encoding="utf-8")
     for n in range(6):  # enough pages that Sphinx reads in parallel (patches.SERIAL_BELOW_PAGES)
         (srcdir / f"extra{n}.md").write_text((srcdir / "references.md").read_text().replace(
             "```{bibliography}\n```\n", ""), encoding="utf-8")
-    warnings = _build_again(srcdir, parallel=2)
+    warnings = evidence_warnings(build(srcdir, parallel=2))
     assert [w.split(": WARNING:")[0] for w in warnings] == [f"topic.md:{line_of(TOPIC, '```{evidence} rct')}"]
