@@ -15,7 +15,9 @@ sys.path.insert(0, os.path.abspath("docs/_ext"))
 
 project = "The Ketamine and Anxiety Handbook"
 author = "The Ketamine and Anxiety Handbook contributors"
-version = release = "1.0"
+# The edition number lives in one place, the VERSION file (`make release VERSION=X.Y` changes it).
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "VERSION"), encoding="utf-8") as _file:
+    version = release = _file.read().strip()
 language = "en"
 
 # One date for the whole build: SOURCE_DATE_EPOCH when set (reproducible

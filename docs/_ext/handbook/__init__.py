@@ -10,7 +10,7 @@ roles and event handlers; ``setup`` below calls them in order. ARCHITECTURE.md h
 
 from __future__ import annotations
 
-from . import citations, content, evidence, frontmatter, outputs, patches, search
+from . import books, citations, content, edition, evidence, frontmatter, outputs, patches, search
 from .outputs import download_link  # noqa: F401  (doctrees pickled before the split name it here)
 
 
@@ -22,4 +22,6 @@ def setup(app):
     citations.setup(app)
     search.setup(app)
     outputs.setup(app)
+    edition.setup(app)
+    books.setup(app)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 2}

@@ -1,0 +1,153 @@
+"""Edition: one edition number, stated with its date in the PDF, the EPUB and on every web page.
+
+- The number lives in one place, the VERSION file at the top of the project: conf.py reads it into
+  ``version`` and ``release``, and everything here reads those. CITATION.cff and .zenodo.json carry copies
+  for GitHub and Zenodo, which `make release` writes and tests/test_edition.py compares.
+- The date is the build date, ``handbook_build_date``: the day of SOURCE_DATE_EPOCH, which the Makefile
+  sets from the last commit, so an edition built again keeps its date.
+- The statement reads "Edition 1.0, 27 November 2026".
+
+Where it shows:
+
+- PDF: the title page ("Edition 1.0, 27 November 2026" under the title; the running heads say
+  "Edition 1.0"), then an edition notice page with how to cite the edition; the pages in
+  ``handbook_appendices`` (the "What changed" page) become appendices.
+- HTML: each page's template context gets ``handbook_edition`` (the statement, the page's address, and
+  "Cite this page" as text and as BibTeX), which docs/_templates/cite.html and edition.html show.
+- EPUB: the description and contributor in content.opf (Sphinx writes "unknown" otherwise), beside the
+  version Sphinx already records there (ibooks:version).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from docutils import nodes
+from sphinx import addnodes
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+
+
+def edition_date(config):
+    return datetime.date.fromisoformat(config.handbook_build_date)
+
+
+def long_date(date):
+    """27 November 2026, whatever the machine's locale."""
+    return f"{date.day} {MONTHS[date.month - 1]} {date.year}"
+
+
+def edition_statement(config):
+    return f"Edition {config.version}, {long_date(edition_date(config))}"
+
+
+def page_citation(config, title, url):
+    """'Cite this page' as text and as a BibTeX entry. The home page cites the handbook as a whole."""
+    year = edition_date(config).year
+    whole = title == config.project
+    text = f"{config.author} ({year}). "
+    text += (f"{config.project}, edition {config.version}. {url}" if whole else
+             f"{title}. In {config.project}, edition {config.version}. {url}")
+    slug = url.removeprefix(config.html_baseurl).removesuffix(".html").replace("/", "-") or "index"
+    key = f"ketamine-anxiety-handbook-{config.version}" + ("" if whole else f"-{slug}")
+    fields = [("author", f"{{{config.author}}}"), ("title", title)]
+    if not whole:
+        fields.append(("howpublished", f"{config.project}, edition {config.version}"))
+    fields += [("version", config.version), ("year", str(year)), ("url", url)]
+    width = max(len(name) for name, _ in fields)
+    body = ",\n".join(f"  {name.ljust(width)} = {{{value}}}" for name, value in fields)
+    return text, f"@misc{{{key},\n{body}\n}}"
+
+
+# -- HTML -----------------------------------------------------------------------------------------
+
+
+def add_edition_to_page(app, pagename, templatename, context, doctree):
+    """The edition statement and the page's citation, for the templates (cite.html, edition.html)."""
+    if app.builder.format != "html" or app.builder.name == "epub":
+        return
+    config = app.config
+    title_node = app.env.titles.get(pagename)
+    title = title_node.astext() if title_node is not None else config.project
+    if pagename == config.root_doc:
+        title = config.project
+    url = config.html_baseurl + app.builder.get_target_uri(pagename)
+    text, bibtex = page_citation(config, title, url)
+    context["handbook_edition"] = {
+        "version": config.version,
+        "date": edition_date(config).isoformat(),
+        "statement": edition_statement(config),
+        "url": url,
+        "citation": text,
+        "bibtex": bibtex,
+        "changes": "changes" in app.env.found_docs,
+    }
+
+
+# -- PDF ------------------------------------------------------------------------------------------
+
+LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def latex_escape(text):
+    return "".join(LATEX_SPECIAL.get(char, char) for char in text)
+
+
+def edition_notice(config):
+    """LaTeX for the page after the title page: the edition, how to cite it, where the latest one is."""
+    year = edition_date(config).year
+    project, author = latex_escape(config.project), latex_escape(config.author)
+    url = config.html_baseurl
+    changes = (r" The appendix \emph{What changed} lists what changed in each edition."
+               if "changes" in config.handbook_appendices else "")
+    return "\n".join([
+        r"\hypersetup{pdfsubject={" + latex_escape(edition_statement(config)) + "}}",
+        r"\newcommand{\handbookeditionnotice}{%",
+        r"  \begingroup\thispagestyle{empty}\raggedright\small",
+        r"  \vspace*{\fill}",
+        r"  \noindent\textbf{" + project + r"}\par",
+        r"  \noindent " + latex_escape(edition_statement(config)) + r".\par\medskip",
+        r"  \noindent\textbf{How to cite this edition}\par",
+        rf"  \noindent {author} ({year}). \emph{{{project}}}, edition {latex_escape(config.version)}. "
+        rf"\url{{{url}}}\par\medskip",
+        rf"  \noindent The latest edition is at the same address, as a website, a PDF and an EPUB.{changes}\par\medskip",
+        r"  \noindent \textcopyright\ " + latex_escape(config.copyright) + r".\par",
+        r"  \clearpage\endgroup}",
+    ])
+
+
+def set_up_title_page(app, config):
+    """'Edition X.Y, DATE' under the title, and the edition notice after the title page."""
+    elements = config.latex_elements
+    elements.setdefault("releasename", "Edition")
+    elements["preamble"] = "\n".join([
+        elements.get("preamble", ""),
+        edition_notice(config),
+        r"\setreleaseinfo{, " + latex_escape(long_date(edition_date(config))) + "}",
+        r"\AtBeginDocument{\date{}}",  # the date is in the edition statement, under the title
+    ])
+    elements["maketitle"] = elements.get("maketitle", r"\sphinxmaketitle") + r"\handbookeditionnotice"
+    if config.epub_description in ("", "unknown"):
+        config.epub_description = f"{config.project}. {edition_statement(config)}."
+    if config.epub_contributor in ("", "unknown"):
+        config.epub_contributor = config.author
+
+
+def start_appendices(app, doctree, docname):
+    """In the PDF, the first page named in handbook_appendices starts the appendices (\\appendix)."""
+    if app.builder.name != "latex" or docname != app.config.root_doc:
+        return
+    for start in doctree.findall(addnodes.start_of_file):
+        if start["docname"] in app.config.handbook_appendices:
+            start.parent.insert(start.parent.index(start), nodes.raw("", r"\appendix" + "\n", format="latex"))
+            return
+
+
+def setup(app):
+    app.add_config_value("handbook_appendices", ["changes"], "env")
+    app.connect("config-inited", set_up_title_page)
+    app.connect("html-page-context", add_edition_to_page)
+    app.connect("doctree-resolved", start_appendices)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

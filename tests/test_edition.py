@@ -1,0 +1,169 @@
+"""Edition: one version everywhere (VERSION, conf.py, CITATION.cff, .zenodo.json, the changelog, and the
+built PDF, EPUB and website), the edition statement with its date, "Cite this page", and the changelog
+shown as "What changed"."""
+
+import datetime
+import json
+import re
+import runpy
+import zipfile
+
+import pytest
+import yaml
+from conftest import ALL_PAGES, EPUB, PDF, ROOT, SITE_URL, html_page
+
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December"]
+VERSION = (ROOT / "VERSION").read_text(encoding="utf-8").strip()
+CHANGELOG = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+RELEASED = re.compile(r"^## \[(\d+\.\d+)\] - (\d{4}-\d{2}-\d{2})$", re.MULTILINE)
+STATEMENT = re.compile(r"Edition (\d+\.\d+), (\d{1,2}) (" + "|".join(MONTHS) + r") (\d{4})")
+
+
+def statement_date(match):
+    return datetime.date(int(match.group(4)), MONTHS.index(match.group(3)) + 1, int(match.group(2)))
+
+
+# -- The sources agree (fast) ---------------------------------------------------------------------
+
+
+@pytest.mark.fast
+def test_version_file_holds_an_edition_number():
+    assert re.fullmatch(r"\d+\.\d+", VERSION), f"VERSION holds {VERSION!r}, not MAJOR.MINOR"
+
+
+@pytest.mark.fast
+def test_conf_py_reads_the_version_file():
+    conf = runpy.run_path(str(ROOT / "conf.py"))
+    assert conf["version"] == conf["release"] == VERSION
+
+
+@pytest.mark.fast
+def test_citation_cff_and_zenodo_json_carry_the_same_version():
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    zenodo = json.loads((ROOT / ".zenodo.json").read_text(encoding="utf-8"))
+    assert str(cff["version"]) == VERSION, "CITATION.cff: run `make release` rather than editing versions by hand"
+    assert zenodo["version"] == VERSION, ".zenodo.json: run `make release` rather than editing versions by hand"
+    assert zenodo["title"] == cff["title"]
+
+
+@pytest.mark.fast
+def test_changelog_follows_keep_a_changelog_and_ends_at_this_version():
+    assert CHANGELOG.startswith("# Changelog\n")
+    assert "keepachangelog.com" in CHANGELOG
+    headings = re.findall(r"^## (.*)$", CHANGELOG, re.MULTILINE)
+    assert headings[0] == "[Unreleased]", "the newest section must be '## [Unreleased]'"
+    released = RELEASED.findall(CHANGELOG)
+    assert len(released) == len(headings) - 1, f"a version heading is not '## [X.Y] - YYYY-MM-DD': {headings}"
+    assert released[0][0] == VERSION, f"the latest edition in CHANGELOG.md is {released[0][0]}, VERSION says {VERSION}"
+    numbers = [tuple(map(int, v.split("."))) for v, _ in released]
+    dates = [datetime.date.fromisoformat(d) for _, d in released]
+    assert numbers == sorted(numbers, reverse=True) and len(set(numbers)) == len(numbers), "editions out of order"
+    assert dates == sorted(dates, reverse=True), "edition dates out of order"
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert str(cff["date-released"]) == released[0][1], "CITATION.cff's date-released is not the edition's date"
+
+
+@pytest.mark.fast
+def test_changelog_sections_use_the_known_kinds_of_change_with_medical_content_first():
+    kinds = ["Medical content", "Added", "Changed", "Deprecated", "Removed", "Fixed", "Security"]
+    for section in re.split(r"^## ", CHANGELOG, flags=re.MULTILINE)[1:]:
+        title = section.split("\n", 1)[0]
+        found = re.findall(r"^### (.*)$", section, re.MULTILINE)
+        assert set(found) <= set(kinds), f"{title}: unknown kind of change in {found} (use {kinds})"
+        assert found == sorted(found, key=kinds.index), f"{title}: Medical content first, then {kinds[1:]}"
+        for kind in found:
+            entries = section.split(f"### {kind}\n", 1)[1].split("\n### ", 1)[0]
+            assert re.search(r"^- \S", entries, re.MULTILINE), f"{title}: '{kind}' has no entries"
+
+
+# -- The built outputs agree ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pdf_first_pages(built):
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(PDF))
+    return reader, [reader.pages[i].extract_text() for i in range(3)]
+
+
+@pytest.fixture(scope="module")
+def opf(built):
+    with zipfile.ZipFile(EPUB) as book:
+        return book.read("content.opf").decode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def edition_date(opf):
+    """The build's date, as the EPUB records it (from SOURCE_DATE_EPOCH)."""
+    return datetime.date.fromisoformat(re.search(r"<dc:date>(\d{4}-\d{2}-\d{2})T", opf).group(1))
+
+
+def test_pdf_title_page_states_the_edition_and_its_date(pdf_first_pages, edition_date):
+    reader, pages = pdf_first_pages
+    match = STATEMENT.search(pages[0])
+    assert match, f"no 'Edition X.Y, DATE' on the title page: {pages[0]!r}"
+    assert match.group(1) == VERSION and statement_date(match) == edition_date
+    assert reader.metadata["/Subject"] == match.group(0)
+
+
+def test_pdf_says_how_to_cite_the_edition(pdf_first_pages):
+    notice = pdf_first_pages[1][1]
+    assert "How to cite this edition" in notice
+    assert f"edition {VERSION}" in notice and SITE_URL in notice.replace("\n", "")
+
+
+def test_epub_metadata_carries_the_version(opf, edition_date):
+    assert f'<meta property="ibooks:version">{VERSION}</meta>' in opf
+    description = re.search(r"<dc:description>(.*?)</dc:description>", opf).group(1)
+    match = STATEMENT.search(description)
+    assert match and match.group(1) == VERSION and statement_date(match) == edition_date, description
+
+
+@pytest.mark.parametrize("page", ALL_PAGES)
+def test_every_web_page_states_the_edition_in_its_footer(built, page, edition_date):
+    footer = html_page(page).select_one("footer .edition-statement")
+    assert footer is not None, f"{page}: no edition statement in the footer"
+    match = STATEMENT.search(footer.get_text(" ", strip=True))
+    assert match and match.group(1) == VERSION and statement_date(match) == edition_date, footer.get_text()
+    if page != "changes":
+        assert footer.select_one('a[href="changes.html"]'), f"{page}: the footer does not link to What changed"
+
+
+@pytest.mark.parametrize("page", ALL_PAGES)
+def test_every_web_page_offers_cite_this_page_as_text_and_bibtex(built, page):
+    soup = html_page(page)
+    box = soup.select_one("article details.cite-this-page")
+    assert box is not None and box.select_one("summary").get_text(strip=True) == "Cite this page", page
+    url = SITE_URL + f"{page}.html"
+    title = soup.select_one("article h1").get_text(strip=True).rstrip("#¶")
+    text = box.select_one(".citation-text").get_text(" ", strip=True)
+    bibtex = box.select_one(".citation-bibtex").get_text()
+    assert url in text and f"edition {VERSION}" in text, text
+    if page != "index":
+        assert title in text, f"{page}: the citation does not name the page ({title})"
+    assert re.match(r"@misc\{[\w.:-]+,\n", bibtex), bibtex
+    fields = dict(re.findall(r"^  (\w+)\s*= \{(.*)\},?$", bibtex, re.MULTILINE))
+    assert fields["url"] == url and fields["version"] == VERSION, fields
+    assert bibtex.count("{") == bibtex.count("}"), "unbalanced braces in the BibTeX entry"
+
+
+def test_what_changed_page_shows_every_edition_of_the_changelog(built):
+    page = html_page("changes")
+    headings = [h.get_text(strip=True).rstrip("#¶") for h in page.select("article h2")]
+    for version, date in RELEASED.findall(CHANGELOG):
+        assert f"[{version}] - {date}" in headings, f"What changed lacks edition {version}: {headings}"
+    assert page.select_one("article h2") is not None and "Medical content" in page.get_text()
+
+
+def test_pdf_has_what_changed_as_an_appendix(built):
+    toc = (PDF.parent / PDF.name.replace(".pdf", ".tex")).read_text(encoding="utf-8")
+    appendix = toc.index(r"\appendix")
+    assert toc.index(r"\chapter{What changed}") > appendix, "What changed is not after \\appendix in the PDF"
+    from pypdf import PdfReader
+
+    text = "\n".join(page.extract_text() or "" for page in PdfReader(str(PDF)).pages[-12:])
+    assert re.search(r"APPENDIX\s*A\s*WHAT CHANGED", text), "no Appendix A: What changed near the PDF's end"
+    assert f"[{VERSION}]" in text
+
