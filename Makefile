@@ -6,6 +6,7 @@
 #   make serve      live preview on http://127.0.0.1:8000 while you edit
 #   make bench      build and reader-side timings     make audit   Lighthouse scores
 #   make linkcheck  check outside links, bibliography DOIs included, on the live web (weekly in CI)
+#   make release VERSION=X.Y   a new edition: the version everywhere, the changelog dated (tools/release)
 #
 # Variables: BUILDDIR (default _build), SPHINXOPTS (default: warnings are errors, parallel).
 
@@ -28,22 +29,29 @@ EPUB       := ketamine-anxiety-handbook.epub
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 export SOURCE_DATE_EPOCH
 
-SOURCES := conf.py $(shell find $(SOURCEDIR) -type f -not -name '*.pyc' 2>/dev/null)
+SOURCES := conf.py VERSION CHANGELOG.md $(shell find $(SOURCEDIR) -type f -not -name '*.pyc' 2>/dev/null)
 VENV_OK := $(VENV)/.installed
 SYSTEM_OK := $(BUILDDIR)/.system-packages
+ACE_OK := tools/node_modules/.installed
 
-.PHONY: all html latexpdf epub clean test lint serve bench audit setup linkcheck
+.PHONY: all html latexpdf epub clean test lint serve bench audit setup linkcheck release
 
 all: $(BUILDDIR)/html/$(PDF) $(BUILDDIR)/html/$(EPUB)
 
 # -- Set-up -------------------------------------------------------------------
 
-setup: $(VENV_OK) $(SYSTEM_OK)
+setup: $(VENV_OK) $(SYSTEM_OK) $(ACE_OK)
 
 # The system check runs first, so a missing package stops `make` with its one message.
 $(VENV_OK): requirements.txt | $(SYSTEM_OK)
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
+	touch $@
+
+# Ace by DAISY, the EPUB accessibility checker the tests run, locked in tools/package-lock.json.
+# --ignore-scripts: its Electron download cannot run offline, and the command-line checker needs none.
+$(ACE_OK): tools/package.json tools/package-lock.json | $(SYSTEM_OK)
+	cd tools && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 $(SYSTEM_OK): tools/system-packages
@@ -113,3 +121,9 @@ linkcheck: setup
 
 audit: all
 	tools/lighthouse-audit $(BUILDDIR)/html
+
+# A new edition (CONTRIBUTING.md, "Releasing an edition"): bumps VERSION, CITATION.cff and .zenodo.json,
+# and moves the changelog's Unreleased entries under the new version, dated today. Commits nothing.
+release:
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=X.Y" >&2; exit 1; }
+	tools/release $(VERSION)
