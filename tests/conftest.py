@@ -1,17 +1,27 @@
-"""Shared fixtures: where the built outputs are, and what the handbook's pages are.
+"""Shared fixtures: where the built outputs are, what the handbook's pages are, and in-process builds.
 
-The tests read the outputs that `make` built (BUILDDIR, default _build); `make test` builds them first.
+Two kinds of test:
+
+* fast (marked ``fast``, run by ``make check``): they read the sources, or build a small fixture
+  project from tests/roots/ in-process with sphinx.testing (about 0.3 s each), as Sphinx and
+  sphinx-design test their own extensions. They need nothing built.
+* the rest (run by ``make test``): they read the outputs that `make` built (BUILDDIR, default _build),
+  drive a browser over the built site, or build the whole handbook where the whole handbook is what
+  is tested.
 """
 
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 
 import pytest
 import yaml
 from bs4 import BeautifulSoup
+from sphinx.testing.util import SphinxTestApp
+from sphinx.util.console import strip_colors
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -20,6 +30,10 @@ HTML = BUILD / "html"
 PDF = BUILD / "latex" / "ketamine-anxiety-handbook.pdf"
 EPUB = BUILD / "epub" / "ketamine-anxiety-handbook.epub"
 VENV_BIN = pathlib.Path(sys.executable).parent
+ROOTS = pathlib.Path(__file__).resolve().parent / "roots"  # fixture projects, one per folder test-NAME
+
+# The fixture projects load the handbook's own extension by name, as conf.py does.
+sys.path.insert(0, str(DOCS / "_ext"))
 
 TOPIC_PAGES = ["anxiety", "ketamine-history", "mechanism", "benefits-and-risks", "patient-stories",
                "future-research"]
@@ -58,9 +72,119 @@ def sphinx_build(builder, out, src=DOCS, conf=ROOT, env=None, extra=()):
     return subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "fast: needs nothing built and no browser; `make check` runs these")
+    config.addinivalue_line("markers", "browser: drives Chromium over the built site")
+    # myst-parser 5.2 uses an attribute Sphinx 9 deprecates; nothing the handbook can act on.
+    config.addinivalue_line("filterwarnings", "ignore:'sphinx.environment.BuildEnvironment.app' is deprecated")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("fast") and "built" in item.fixturenames:
+            raise pytest.UsageError(f"{item.nodeid} is marked fast but reads the built outputs, which "
+                                    "`make check` does not build: drop the mark or the `built` fixture")
+
+
 @pytest.fixture(scope="session")
 def built():
     for path in (HTML / "index.html", PDF, EPUB):
         if not path.exists():
             pytest.fail(f"{path} is missing: run `make` first (make test does)")
     return BUILD
+
+
+# -- One server and one browser for every browser test ------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def site(built):
+    """The built site, served on 127.0.0.1 under its public base path; its base URL."""
+    from browser import serve_site
+
+    with serve_site() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (imported here, so `make check` never loads it)."""
+    from browser import CHROMIUM, CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page in its own context (no cookies, storage or listeners left by another test)."""
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
+
+
+# -- In-process builds of the fixture projects in tests/roots/ -----------------------------------
+
+
+def copy_root(name, dest):
+    """Copy the fixture project tests/roots/test-NAME to DEST (a fresh folder) and return DEST."""
+    shutil.copytree(ROOTS / f"test-{name}", dest)
+    return dest
+
+
+def build_in_process(srcdir, builder="dummy", **config):
+    """Build SRCDIR with sphinx.testing; return its warnings, one per line, paths relative to SRCDIR.
+
+    A message reads as a contributor sees it, e.g. "topic.md:5: WARNING: front matter field ...".
+    The "dummy" builder reads, checks and resolves every page but writes nothing: the extension's
+    checks all run, in a fraction of an HTML build's time. An exception in the extension is not
+    caught: it fails the test, as a traceback would be a defect.
+    """
+    app = SphinxTestApp(builder, srcdir=pathlib.Path(srcdir), freshenv=True, confoverrides=config)
+    try:
+        app.build()
+    finally:
+        app.cleanup()
+    return strip_colors(app.warning.getvalue()).replace(f"{srcdir}{os.sep}", "")
+
+
+def build_pages(srcdir, pages, files=None, builder="dummy"):
+    """Copy the fixture handbook to SRCDIR, add PAGES ({name: text}, listed in its toctree) and FILES
+    ({path: text}, replacing the fixture's), build it in-process and return the warnings.
+
+    Many mistakes, each on its own page, cost one build: a test per mistake then looks for its
+    message at its page and line.
+    """
+    copy_root("handbook", srcdir)
+    index = srcdir / "index.md"
+    index.write_text(index.read_text(encoding="utf-8").replace("references\n```", "references\n" + "".join(
+        f"{name}\n" for name in pages) + "```"), encoding="utf-8")
+    for name, text in {**{f"{name}.md": text for name, text in pages.items()}, **(files or {})}.items():
+        (srcdir / name).write_text(text, encoding="utf-8")
+    return build_in_process(srcdir, builder)
+
+
+def line_of(text, needle):
+    """The 1-based line of TEXT where NEEDLE first appears."""
+    assert needle in text, f"{needle!r} is not in the page"
+    return text[:text.index(needle)].count("\n") + 1
+
+
+@pytest.fixture
+def build(tmp_path):
+    """build(root="handbook", files={path: text}, builder="dummy") -> warnings text.
+
+    Copies tests/roots/test-ROOT into tmp_path, writes FILES over it (new pages, broken pages, a
+    broken .bib), and builds it in-process.
+    """
+
+    def build(root="handbook", files=None, builder="dummy", **config):
+        srcdir = copy_root(root, tmp_path / root)
+        for name, text in (files or {}).items():
+            (srcdir / name).write_text(text, encoding="utf-8")
+        return build_in_process(srcdir, builder, **config)
+
+    return build

@@ -5,13 +5,14 @@ keyboard access, privacy (no request leaves the site), console errors, the 404 p
 light/dark toggle and the print view.
 """
 
+import functools
 import pathlib
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from browser import CHROMIUM, CHROMIUM_ARGS, serve_site
 from conftest import ALL_PAGES, HTML
-from playwright.sync_api import sync_playwright
+
+pytestmark = pytest.mark.browser
 
 # What readers might type, and the page that should answer it (in the top three results).
 QUERIES = {
@@ -33,34 +34,13 @@ QUERIES = {
 PAGE_BUDGET_BYTES = 130 * 1024
 PAGE_BUDGET_REQUESTS = 10
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+# axe reports only violations (what the test asserts on): about twice as fast as the full report.
+AXE_OPTIONS = {"resultTypes": ["violations"]}
 
 
-@pytest.fixture(scope="module")
-def site(built):
-    with serve_site() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context()
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def search(page, base, query):
-    """Run Sphinx's search for QUERY; return the result pages in rank order."""
-    page.goto(f"{base}search.html?q={query}")
-    page.wait_for_selector("#search-results p.search-summary", timeout=10000)
+def results_shown(page):
+    """The result pages listed under #search-results, in rank order, once the search has finished."""
+    page.wait_for_function("document.querySelector('#search-results p.search-summary')?.innerText")
     hrefs = page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.href)")
     ranked = []
     for href in hrefs:
@@ -70,10 +50,35 @@ def search(page, base, query):
     return ranked
 
 
+@pytest.fixture(scope="session")
+def search_page(browser, site):
+    """The site's search page, loaded once with its index, for every query."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{site}search.html")
+    page.wait_for_function("Search.hasIndex()")
+    yield page
+    context.close()
+
+
+def search(page, query):
+    """Run QUERY through the search page's own code, as the page does when opened with ?q=QUERY;
+    return the result pages in rank order."""
+    page.evaluate("q => { document.getElementById('search-results').replaceChildren(); "
+                  "Search.performSearch(q); }", query)
+    return results_shown(page)
+
+
 @pytest.mark.parametrize("expected,query", [(p, q) for p, qs in QUERIES.items() for q in qs])
-def test_search_puts_the_answering_page_in_the_top_three(page, site, expected, query):
-    ranked = search(page, site, query)
+def test_search_puts_the_answering_page_in_the_top_three(search_page, expected, query):
+    ranked = search(search_page, query)
     assert expected in ranked[:3], f"{query!r}: top results {ranked[:5]}"
+
+
+def test_search_box_query_in_the_address_shows_results(page, site):
+    """The search box sends readers to search.html?q=...: that page runs the search by itself."""
+    page.goto(f"{site}search.html?q=NMDA receptor")
+    assert "mechanism" in results_shown(page)[:3]
 
 
 def test_search_works_from_files_opened_locally(page, built):
@@ -83,16 +88,25 @@ def test_search_works_from_files_opened_locally(page, built):
     assert page.locator("#search-results ul.search li").count() > 0
 
 
+@pytest.fixture(scope="session")
+def variant(browser):
+    """variant(width, scheme) -> one page per screen width and colour scheme, shared by every test."""
+
+    @functools.cache
+    def variant(width, scheme):
+        w, h = WIDTHS[width]
+        return browser.new_context(viewport={"width": w, "height": h}, color_scheme=scheme).new_page()
+
+    return variant
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("name", ALL_PAGES)
-def test_axe_finds_no_violations(browser, site, name, width, scheme):
-    context = browser.new_context(viewport=dict(zip(("width", "height"), WIDTHS[width], strict=True)),
-                                  color_scheme=scheme)
-    page = context.new_page()
+def test_axe_finds_no_violations(variant, site, name, width, scheme):
+    page = variant(width, scheme)
     page.goto(f"{site}{name}.html")
-    results = Axe().run(page)
-    context.close()
+    results = Axe().run(page, options=AXE_OPTIONS)
     violations = results.response["violations"]
     assert not violations, results.generate_report()
 
@@ -112,24 +126,39 @@ def test_keyboard_reaches_search_navigation_and_pdf(page, site):
     assert {"search", "navigation", "pdf"} <= reached, reached
 
 
-@pytest.mark.parametrize("name", ALL_PAGES)
-def test_images_have_text_alternatives(page, site, name):
-    page.goto(f"{site}{name}.html")
-    missing = page.eval_on_selector_all(
-        "article img", "els => els.filter(e => !(e.getAttribute('alt') || '').trim()).map(e => e.src)")
-    assert not missing
+@pytest.fixture(scope="session")
+def visit(browser, site):
+    """visit(name) -> what opening the page once showed: every request, console errors, images
+    without alt text. Each page is opened once (in a fresh context) for all the tests that ask."""
+
+    @functools.cache
+    def visit(name):
+        context = browser.new_context()
+        page = context.new_page()
+        requests, errors = [], []
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{site}{name}.html", wait_until="networkidle")
+        no_alt = page.eval_on_selector_all(
+            "article img", "els => els.filter(e => !(e.getAttribute('alt') || '').trim()).map(e => e.src)")
+        context.close()
+        return {"requests": requests, "errors": errors, "images without alt": no_alt}
+
+    return visit
 
 
 @pytest.mark.parametrize("name", ALL_PAGES)
-def test_no_request_leaves_the_site_and_console_is_clean(page, site, name):
-    requests, errors = [], []
-    page.on("request", lambda r: requests.append(r.url))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{site}{name}.html", wait_until="networkidle")
-    outside = [u for u in requests if not u.startswith(site) and not u.startswith("data:")]
+def test_images_have_text_alternatives(visit, name):
+    assert not visit(name)["images without alt"]
+
+
+@pytest.mark.parametrize("name", ALL_PAGES)
+def test_no_request_leaves_the_site_and_console_is_clean(visit, site, name):
+    seen = visit(name)
+    outside = [u for u in seen["requests"] if not u.startswith(site) and not u.startswith("data:")]
     assert not outside, outside
-    assert not errors, errors
+    assert not seen["errors"], seen["errors"]
 
 
 @pytest.mark.parametrize("name", ["index", "benefits-and-risks", "mechanism", "ketamine-history"])

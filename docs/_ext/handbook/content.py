@@ -42,8 +42,21 @@ def check_doctree(docname, doctree):
                  location=node, subtype="alt")
     has_key_points = any("key-points" in n["classes"] for n in doctree.findall(nodes.admonition))
     if not has_key_points:
-        warn("page has no Key points box (an admonition with ':class: key-points')", docname, 1,
+        warn("page has no Key points box: add one at the top of the page, an admonition titled 'Key points' "
+             "with ':class: key-points' and a short list (copy the box of another page)", docname, 1,
              subtype="key-points")
+    check_one_title(doctree)
+
+
+def check_one_title(doctree):
+    """The front matter's title is the page's one '#' heading (myst_title_to_header): a '#' heading in
+    the text makes a second top-level title, which splits the page in the PDF and the navigation."""
+    titles = [section for section in doctree.children if isinstance(section, nodes.section)]
+    for section in titles[1:]:
+        title = section.next_node(nodes.title)
+        warn(f"page has a second top-level title '{title.astext()}': the front matter's title is the page's "
+             "only '#' heading; make this one a '##' section", location=located(title) or section,
+             subtype="structure")
 
 
 def check_page(app, doctree):

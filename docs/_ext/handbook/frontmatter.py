@@ -15,65 +15,174 @@ import re
 import yaml
 from docutils import nodes
 
-from .util import logger, warn
+from .util import did_you_mean, logger, warn
 
 # libyaml's safe loader when PyYAML was built with it (several times faster), else the pure-Python one.
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+
+class FrontMatterLoader(YAML_LOADER):
+    """Reads dates as the text written, so this module checks them: PyYAML would turn 2026-02-30 into a
+    ValueError (a traceback) and 2026-11-25 10:00 into a datetime."""
+
+
+FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?\n)---\s*\n", re.DOTALL)
 DESCRIPTION_MAX = 160
-REQUIRED_FIELDS = ("title", "description", "last_reviewed", "next_review", "reviewers", "keywords")
+# Each field, with a line to copy when it is missing or wrong.
+FIELDS = {
+    "title": "title: How ketamine may work in anxiety",
+    "description": "description: One sentence that search results show, at most 160 characters.",
+    "last_reviewed": "last_reviewed: 2026-11-25",
+    "next_review": "next_review: 2027-05-25",
+    "reviewers": "reviewers: [Handbook editorial team]",
+    "keywords": "keywords: [mechanism, glutamate, NMDA receptor]",
+}
+REQUIRED_FIELDS = tuple(FIELDS)
+DATE_FIELDS = ("last_reviewed", "next_review")
+TEXT_FIELDS = ("title", "description")
+LIST_FIELDS = ("reviewers", "keywords")
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+FIELD = re.compile(r"^([^\s#:'\"-][^:\n]*?)\s*:(?:\s|$)", re.MULTILINE)  # a top-level 'field:' line
 
 
 def field_line(text, field):
     """Line number (1-based) of a front-matter field in the page source."""
-    match = re.search(rf"^{re.escape(field)}\s*:", text, re.MULTILINE)
+    match = re.search(rf"^{re.escape(str(field))}\s*:", text, re.MULTILINE)
     return text.count("\n", 0, match.start()) + 1 if match else 1
 
 
+def kind(value):
+    """What a contributor wrote, in their words: 'a list', 'a number'..."""
+    if isinstance(value, bool):
+        return "true/false"
+    return {list: "a list", dict: "a set of 'field: value' lines", int: "a number", float: "a number"}.get(
+        type(value), "text")
+
+
+def yaml_error_line(err):
+    """The page line a YAML error points at: where the broken construct starts, else where it broke.
+    The front matter's own line 1 is the page's line 2."""
+    mark = getattr(err, "context_mark", None) or getattr(err, "problem_mark", None)
+    return mark.line + 2 if mark is not None else 2
+
+
+def as_date(value):
+    """(date, None) for a date written YYYY-MM-DD, else (None, what is wrong and how to fix it)."""
+    text = str(value).strip()
+    if not isinstance(value, str) or not DATE.fullmatch(text):
+        return None, f"must be a date written YYYY-MM-DD, not {value!r}: for example {FIELDS['next_review']}"
+    try:
+        return datetime.date.fromisoformat(text), None
+    except ValueError as err:
+        return None, f"is not a real date: '{text}' ({err}): write a date that exists, as YYYY-MM-DD"
+
+
 def check_front_matter(docname, text):
-    """Return the validated front matter of one page, warning about each problem."""
+    """Return the validated front matter of one page, warning about each problem (file, line, and
+    how to fix it). Dates come back as datetime.date; a field with a problem is left out."""
     match = FRONT_MATTER.match(text)
     if not match:
-        warn("page has no YAML front matter (a '---' block with title, description, "
-             "last_reviewed, next_review, reviewers, keywords)", docname, 1)
+        if re.match(r"---\s*\n", text):
+            warn("front matter is not closed: end it with a line '---' after its last field", docname, 1)
+        else:
+            warn("page has no YAML front matter: start the page with a '---' block giving title, description, "
+                 "last_reviewed, next_review, reviewers and keywords, closed by a line '---' (copy the block "
+                 "of another page)", docname, 1)
         return {}
+    block = match.group(1)
     try:
-        data = yaml.load(match.group(1), Loader=YAML_LOADER) or {}
-    except yaml.YAMLError as err:
-        line = getattr(getattr(err, "problem_mark", None), "line", 0) + 2
-        warn(f"front matter is not valid YAML: {err}", docname, line)
+        data = yaml.load(block, Loader=FrontMatterLoader)
+    except (yaml.YAMLError, ValueError, RecursionError) as err:
+        problem = "; ".join(str(p) for p in (getattr(err, "context", None), getattr(err, "problem", None)) if p)
+        warn(f"front matter is not valid YAML: {problem or err}: check the brackets, quotes and colons on this "
+             "line (a value containing ': ' or starting with [ { ' \" needs quotes)", docname, yaml_error_line(err))
         return {}
+    if data is None:
+        data = {}
     if not isinstance(data, dict):
-        warn("front matter must be a mapping of field: value", docname, 2)
+        warn("front matter must be 'field: value' lines (e.g. 'title: ...'), not a list or a single value",
+             docname, 2)
         return {}
 
     def bad(field, why):
         warn(f"front matter field '{field}' {why}", docname, field_line(text, field))
 
-    for field in REQUIRED_FIELDS:
-        if field not in data or data[field] in (None, "", []):
-            warn(f"front matter field '{field}' is missing", docname, 1)
-    for field in ("title", "description"):
-        if field in data and not isinstance(data[field], str):
-            bad(field, "must be text")
-    if isinstance(data.get("description"), str) and len(data["description"]) > DESCRIPTION_MAX:
-        bad("description", f"is {len(data['description'])} characters long (at most {DESCRIPTION_MAX})")
-    for field in ("last_reviewed", "next_review"):
-        if field in data and not isinstance(data[field], datetime.date):
-            bad(field, f"must be a date written YYYY-MM-DD, not {data[field]!r}")
-            data.pop(field)
-    if "last_reviewed" in data and "next_review" in data and data["next_review"] <= data["last_reviewed"]:
-        bad("next_review", "must come after last_reviewed")
-    for field in ("reviewers", "keywords"):
-        value = data.get(field)
-        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) and v for v in value)):
-            bad(field, "must be a list of names or words, e.g. [one, two]")
-    return data
+    seen = {}
+    for found in FIELD.finditer(block):
+        line = block.count("\n", 0, found.start()) + 2
+        name = found.group(1)
+        if name in seen:
+            warn(f"front matter field '{name}' is given twice (also on line {seen[name]}): keep one", docname, line)
+        seen.setdefault(name, line)
+    for field in data:
+        if field not in FIELDS:
+            hint = did_you_mean(field, FIELDS) or f": the fields are {', '.join(FIELDS)}"
+            warn(f"unknown front matter field '{field}'{hint}", docname, field_line(text, field))
+    result = {}
+    for field, example in FIELDS.items():
+        if field not in data:
+            warn(f"front matter field '{field}' is missing: add a line '{example}'", docname, 1)
+            continue
+        value = data[field]
+        if value is None or (isinstance(value, str | list | dict) and not str(value).strip(" []{}'\"")):
+            bad(field, f"is empty: give it a value, e.g. '{example}'")
+            continue
+        if field in DATE_FIELDS:
+            value, problem = as_date(value)
+            if problem:
+                bad(field, problem)
+                continue
+        elif field in TEXT_FIELDS and not isinstance(value, str):
+            bad(field, f"must be text, not {kind(value)}: write it on one line, e.g. '{example}' (in quotes if "
+                       "it starts with [ or { or contains ': ')")
+            continue
+        elif field in LIST_FIELDS and not isinstance(value, list):
+            bad(field, f"must be a list of names or words, e.g. [one, two], not {kind(value)}: for example "
+                       f"'{example}'")
+            continue
+        elif field in LIST_FIELDS and not all(isinstance(v, str) and v.strip() for v in value):
+            wrong = next(v for v in value if not (isinstance(v, str) and v.strip()))
+            bad(field, f"must be a list of names or words, e.g. [one, two], but has {wrong!r} in it: remove it, "
+                       "or put a number in quotes ('1962')")
+            continue
+        result[field] = value
+    description = result.get("description", "")
+    if len(description) > DESCRIPTION_MAX:
+        bad("description", f"is {len(description)} characters long (at most {DESCRIPTION_MAX}): shorten it; "
+                           "search results cut it there")
+    last, nxt = result.get("last_reviewed"), result.get("next_review")
+    if last and nxt and nxt <= last:
+        bad("next_review", f"({nxt}) must come after last_reviewed ({last}): set the date of the next review")
+        del result["next_review"]
+    return result
+
+
+def quote_impossible_dates(text):
+    """The page with each impossible date in its front matter (next_review: 2026-02-30) put in quotes.
+
+    MyST reads the front matter too, and drops all of it when a date does not exist ("Malformed YAML"),
+    page title included. Once check_front_matter has reported the date, the quotes let MyST read the
+    rest. Only that line changes, so every line number stays true."""
+    match = FRONT_MATTER.match(text)
+    if not match:
+        return text
+
+    def quoted(found):
+        try:
+            datetime.date.fromisoformat(found.group(2))
+            return found.group(0)
+        except ValueError:
+            return f'{found.group(1)}"{found.group(2)}"'
+
+    block = re.sub(r"^([\w-]+\s*:\s*)(\d{4}-\d{2}-\d{2})(?=\s*$)", quoted, match.group(1), flags=re.MULTILINE)
+    return text[:match.start(1)] + block + text[match.end(1):]
 
 
 def read_front_matter(app, docname, source):
     app.env.handbook_pages[docname] = check_front_matter(docname, source[0])
+    source[0] = quote_impossible_dates(source[0])
 
 
 def init_pages(app):
@@ -111,7 +220,8 @@ def review_nodes(app, docname, meta):
             f"This page was due for its next review on {nxt.isoformat()}. Its content may be out of "
             "date: check with a clinician before acting on it."))
         result.append(notice)
-        message = f"page is overdue for review: next_review {nxt.isoformat()} is before the build date {build_date}"
+        message = (f"page is overdue for review: next_review {nxt.isoformat()} is before the build date "
+                   f"{build_date}: review the page, then update last_reviewed and next_review")
         if app.config.handbook_allow_overdue:
             logger.info(message, location=(docname, None))
         else:
