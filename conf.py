@@ -74,6 +74,10 @@ graphviz_dot_args = ["-Gfontname=Helvetica", "-Nfontname=Helvetica", "-Efontname
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_title_to_header = True  # the front-matter title is the page heading
 myst_heading_anchors = 3
+# Link schemes: web and e-mail; tel: and sms: for the crisis numbers (tap to call or text);
+# issue-form:NAME.yml for one of the repository's issue forms (.github/ISSUE_TEMPLATE/).
+myst_url_schemes = {"http": None, "https": None, "mailto": None, "tel": None, "sms": None,
+                    "issue-form": REPOSITORY_URL + "/issues/new?template={{path}}"}
 
 # -- Citations ---------------------------------------------------------------
 
