@@ -66,9 +66,13 @@ def _prose_words(page):
     return len(re.findall(r"[A-Za-z][A-Za-z'’-]*", text))
 
 
+# The benefits and risks page also holds the safety checks a reader needs before treatment (issue 11).
+LONGEST = {"benefits-and-risks": 1700}
+
+
 @pytest.mark.parametrize("page", TOPIC_PAGES)
 def test_topic_page_length(page):
-    assert 700 <= _prose_words(page) <= 1500, f"{page}: {_prose_words(page)} words"
+    assert 700 <= _prose_words(page) <= LONGEST.get(page, 1500), f"{page}: {_prose_words(page)} words"
 
 
 def test_stories_are_labelled_illustrative(built):

@@ -32,19 +32,19 @@ FACTS = [
     ("approvals", "In October 2023 the FDA warned"),
     # Before treatment: safety, from the product labels.
     ("benefits-and-risks", "Before treatment: safety"),
-    ("benefits-and-risks", "a bulge in an artery wall (an aneurysm)"),
-    ("benefits-and-risks", "(an arteriovenous malformation)"),
+    ("benefits-and-risks", "an aneurysm (a bulge in an artery wall)"),
+    ("benefits-and-risks", "an arteriovenous malformation"),
     ("benefits-and-risks", "a past bleed inside the brain"),
     ("benefits-and-risks", "an allergy to esketamine, to ketamine"),
-    ("benefits-and-risks", "people with psychosis should be assessed carefully first"),
-    ("benefits-and-risks", "it is not recommended during pregnancy"),
+    ("benefits-and-risks", "Psychosis: assess carefully first"),
+    ("benefits-and-risks", "may harm an unborn baby and is not recommended"),
     ("benefits-and-risks", "breastfeeding is not recommended"),
-    ("benefits-and-risks", "Alcohol and other sedating medicines"),
+    ("benefits-and-risks", "Alcohol and sedating medicines"),
     ("benefits-and-risks", "Monoamine oxidase inhibitors"),
     ("benefits-and-risks", "until the day after a treatment"),
     ("benefits-and-risks", "watches you for at least two hours"),
     ("benefits-and-risks", "In October 2023 the FDA warned"),
-    ("benefits-and-risks", "Using them at home adds risk"),
+    ("benefits-and-risks", "using them at home adds risk"),
 ]
 
 # A sentence that ties esketamine (or "the approved" spray) to treatment-resistant depression alone.
