@@ -109,3 +109,80 @@ def test_changelog_section_prints_the_notes_of_a_tagged_edition():
 def test_changelog_section_fails_for_an_edition_it_does_not_have():
     result = run("changelog-section", "99.0")
     assert result.returncode == 1 and "no section '## [99.0]'" in result.stderr and result.stdout == ""
+
+
+# -- The release files and the workflow that publishes them ----------------------------------------
+
+
+@pytest.fixture
+def fake_build(tmp_path):
+    """A build folder with stand-ins for the PDF, the EPUB and a small website."""
+    build = tmp_path / "build"
+    for path, data in {"latex/ketamine-anxiety-handbook.pdf": b"%PDF-1.5 stand-in",
+                       "epub/ketamine-anxiety-handbook.epub": b"PK stand-in",
+                       "html/index.html": b"<html>home</html>", "html/_static/handbook.css": b"body{}",
+                       "html/.built": b"", "html/.buildinfo": b"# Sphinx"}.items():
+        (build / path).parent.mkdir(parents=True, exist_ok=True)
+        (build / path).write_bytes(data)
+    return build
+
+
+def package_release(build, out, epoch="1790000000"):
+    return subprocess.run([sys.executable, str(ROOT / "tools" / "package-release"), "v2.3", str(build), str(out)],
+                          capture_output=True, text=True, env={"SOURCE_DATE_EPOCH": epoch, "PATH": "/usr/bin:/bin"})
+
+
+def test_package_release_gathers_the_books_the_website_and_checksums(fake_build, tmp_path):
+    import hashlib
+    import zipfile
+
+    result = package_release(fake_build, tmp_path / "release")
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "release"
+    names = ["ketamine-anxiety-handbook-2.3-website.zip", "ketamine-anxiety-handbook-2.3.epub",
+             "ketamine-anxiety-handbook-2.3.pdf"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([*names, "SHA256SUMS"])
+    assert (out / names[2]).read_bytes() == (fake_build / "latex/ketamine-anxiety-handbook.pdf").read_bytes()
+    sums = (out / "SHA256SUMS").read_text().splitlines()
+    assert sums == [f"{hashlib.sha256((out / n).read_bytes()).hexdigest()}  {n}" for n in sorted(names)]
+    with zipfile.ZipFile(out / names[0]) as site:
+        assert site.namelist() == ["ketamine-anxiety-handbook-2.3-website/_static/handbook.css",
+                                   "ketamine-anxiety-handbook-2.3-website/index.html"]
+        assert site.read("ketamine-anxiety-handbook-2.3-website/index.html") == b"<html>home</html>"
+    # Reproducible: again, elsewhere, the same bytes.
+    assert package_release(fake_build, tmp_path / "again").returncode == 0
+    assert (tmp_path / "again" / "SHA256SUMS").read_bytes() == (out / "SHA256SUMS").read_bytes()
+
+
+def test_package_release_stops_when_a_book_was_not_built(fake_build, tmp_path):
+    (fake_build / "epub/ketamine-anxiety-handbook.epub").unlink()
+    result = package_release(fake_build, tmp_path / "release")
+    assert result.returncode != 0 and "not built" in result.stderr and "epub" in result.stderr
+
+
+def _steps(workflow):
+    return [step for job in workflow["jobs"].values() for step in job["steps"]]
+
+
+def test_release_workflow_builds_tests_and_publishes_from_a_tag():
+    workflow = yaml.safe_load((ROOT / ".github/workflows/release.yml").read_text(encoding="utf-8"))
+    assert workflow[True]["push"]["tags"] == ["v*"]  # YAML reads the key `on` as True
+    job = workflow["jobs"]["release"]
+    assert job["container"]["image"] == "debian:12" and job["permissions"] == {"contents": "write"}
+    runs = [step.get("run", "") for step in job["steps"]]
+    order = [next(i for i, run in enumerate(runs) if needle in run)
+             for needle in (".ci/run", "tools/changelog-section", "tools/package-release", "gh release create")]
+    assert order == sorted(order), "build and test, then notes and files, then publish"
+    assert "release/*" in runs[order[3]] and "--notes-file release-notes.md" in runs[order[3]]
+    assert runs[order[0]].strip() == ".ci/run", "the CI entry point with no argument: make test"
+
+
+def test_workflow_actions_are_pinned_to_the_same_commits_as_the_main_workflow():
+    pins = {}
+    for path in sorted((ROOT / ".github/workflows").glob("*.yml")):
+        for step in _steps(yaml.safe_load(path.read_text(encoding="utf-8"))):
+            if "uses" in step:
+                action, _, ref = step["uses"].partition("@")
+                assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{path.name}: {step['uses']} is not pinned to a commit"
+                pins.setdefault(action, set()).add(ref)
+    assert all(len(refs) == 1 for refs in pins.values()), f"one action, several commits: {pins}"

@@ -47,10 +47,10 @@ def describe_difference(a, b, book):
         with zipfile.ZipFile(io.BytesIO(a)) as za, zipfile.ZipFile(io.BytesIO(b)) as zb:
             if za.namelist() != zb.namelist():
                 return f"entries or their order differ: {za.namelist()} / {zb.namelist()}"
-            differing = [i.filename for i, j in zip(za.infolist(), zb.infolist())
+            differing = [i.filename for i, j in zip(za.infolist(), zb.infolist(), strict=True)
                          if za.read(i) != zb.read(j) or i.date_time != j.date_time
                          or i.external_attr != j.external_attr]
             return f"entries differ (content, date or mode): {differing}"
-    first = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    first = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
     return (f"sizes {len(a)} / {len(b)}, first difference at byte {first}: {a[first - 60:first + 60]!r}; "
             f"sha256 {hashlib.sha256(a).hexdigest()[:12]} / {hashlib.sha256(b).hexdigest()[:12]}")

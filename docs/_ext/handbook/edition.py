@@ -112,7 +112,8 @@ def edition_notice(config):
         r"  \noindent\textbf{How to cite this edition}\par",
         rf"  \noindent {author} ({year}). \emph{{{project}}}, edition {latex_escape(config.version)}. "
         rf"\url{{{url}}}\par\medskip",
-        rf"  \noindent The latest edition is at the same address, as a website, a PDF and an EPUB.{changes}\par\medskip",
+        r"  \noindent The latest edition is at the same address, as a website, a PDF and an EPUB."
+        + changes + r"\par\medskip",
         r"  \noindent \textcopyright\ " + latex_escape(config.copyright) + r".\par",
         r"  \clearpage\endgroup}",
     ])
