@@ -1,15 +1,27 @@
 """Citations: the author-year style in round brackets, and checks of the bibliography.
 
 * `author_year_round`, registered with sphinxcontrib-bibtex's public plugin API: (Glue et al., 2017).
-* Each entry needs a well-formed DOI or an https URL; each entry must be cited somewhere.
+* Each .bib file must parse: a syntax error is reported at its file and line (pybtex would stop the
+  build with a traceback), and the rest of the file is still read.
+* Each entry: a key used once, a type the citation style knows, the fields its type needs, a four-digit
+  year, a well-formed DOI or an https URL; and it must be cited somewhere.
+* Each citation key must be in the bibliography; a near miss gets "did you mean ...?". This replaces
+  sphinxcontrib-bibtex's "could not find bibtex key" warning, which has no suggestion and no public
+  hook to add one: `suppress_warnings` (set here, in `config-inited`) silences that one message type,
+  `bibtex.key_not_found`, and check_every_key_known reports the same keys with the nearest known one.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 
-from .util import bib_entry_locations, warn
+import pybtex.errors
+from pybtex.database.input.bibtex import Parser
+from pybtex.scanner import PybtexSyntaxError
+
+from .util import did_you_mean, warn
 
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 
@@ -37,41 +49,213 @@ def register_citation_style():
     register_plugin("sphinxcontrib.bibtex.style.referencing", "author_year_round", RoundAuthorYear)
 
 
+# Fields each entry type needs, as BibTeX's standard styles expect them; any other type needs a title.
+NEEDED_FIELDS = {
+    "article": ("author", "title", "journal", "year"),
+    "book": ("title", "publisher", "year"),
+    "inproceedings": ("author", "title", "booktitle", "year"),
+    "incollection": ("author", "title", "booktitle", "year"),
+    "phdthesis": ("author", "title", "school", "year"),
+    "mastersthesis": ("author", "title", "school", "year"),
+    "techreport": ("author", "title", "institution", "year"),
+}
+EXAMPLE_FIELD = {"author": "author = {Glue, P. and Medlicott, N. J.}", "year": "year = {2017}",
+                 "title": "title = {The paper's title}", "journal": "journal = {Journal of Psychopharmacology}"}
+
+
+def bib_paths(app):
+    """The .bib files, resolved as sphinxcontrib-bibtex resolves them (relative to conf.py's folder)."""
+    return [(Path(app.confdir) / name).resolve() for name in app.config.bibtex_bibfiles or []]
+
+
+def entry_lines(text):
+    """(key, line) of each '@type{key,' in a .bib text, in order, repeats included."""
+    return [(m.group(1), text.count("\n", 0, m.start()) + 1)
+            for m in re.finditer(r"^[ \t]*@(?!comment|string|preamble)\w+\s*[{(]\s*([^,\s]+)", text,
+                                 re.MULTILINE | re.IGNORECASE)]
+
+
+# How to fix what pybtex reports about an entry it could read, by the error's class name.
+ENTRY_ERROR_FIX = {
+    "DuplicateField": "keep one of them",
+    "InvalidNameString": "separate the authors with ' and ', not commas: 'Glue, P. and Medlicott, N. J.'",
+}
+
+
+def read_errors(path, encoding):
+    """What pybtex cannot read in one .bib file, as [(line, message saying how to fix it)], and whether
+    it complained at all (a repeated key counts, though check_bibliography reports those, with lines)."""
+    text = path.read_text(encoding=encoding)
+    with pybtex.errors.capture() as errors:
+        Parser(encoding).parse_string(text)
+    found = []
+    for error in errors:
+        message = str(error)
+        if isinstance(error, PybtexSyntaxError):
+            # The line of the entry pybtex was reading (its '@'), which is where to look.
+            start = getattr(error, "error_context_info", (None,))[0]
+            line = text.count("\n", 0, start) + 1 if start is not None else error.lineno
+            found.append((line, f"bibliography file does not parse: {message} (pybtex stopped at line "
+                                f"{error.lineno}): check this entry's '@type{{key,' line, its braces {{}} and "
+                                "the comma after each field"))
+        elif "repeated bibliography entry" not in message:
+            # e.g. "Too many commas in 'Doe, J., Roe, K.'": the line holding the quoted text, or the entry's.
+            quoted = re.search(r"'([^']+)'", message)
+            at = text.find(quoted.group(1)) if quoted else -1
+            if at < 0:
+                starts = re.finditer(r"@\w+\s*[{(]\s*([^,\s]+)", text)
+                at = next((m.start() for m in starts if m.group(1) in message), 0)
+            fix = ENTRY_ERROR_FIX.get(type(error).__name__, "correct the entry")
+            found.append((text.count("\n", 0, at) + 1, f"bibliography entry cannot be read: {message}: {fix}"))
+    return found, bool(errors)
+
+
+def entry_locations(app, bibdata):
+    """'path:line' of each entry's '@', by key; unlike util.bib_entry_locations it finds an entry whose
+    key lacks its comma too."""
+    locations = {}
+    for path in bibdata.bibfiles:
+        for key, line in entry_lines(Path(path).read_text(encoding=app.config.bibtex_encoding)):
+            locations.setdefault(key, f"{path}:{line}")
+    return locations
+
+
+class BibErrorsCaptured:
+    """While sphinxcontrib-bibtex reads a .bib file that check_bib_syntax found broken, pybtex collects its
+    errors (its public pybtex.errors.capture) instead of raising them, so the build goes on to report
+    every problem instead of stopping with a traceback."""
+
+    capturing = None
+
+    @classmethod
+    def start(cls):
+        cls.capturing = pybtex.errors.capture()
+        cls.capturing.__enter__()
+
+    @classmethod
+    def stop(cls, app=None):
+        if cls.capturing is not None:
+            cls.capturing.__exit__(None, None, None)
+            cls.capturing = None
+
+
+def check_bib_syntax(app):
+    """Each .bib file parses; each problem at its file and line. Runs before sphinxcontrib-bibtex reads
+    the files (priority 400 < 500)."""
+    broken = False
+    for path in bib_paths(app):
+        if path.is_file():
+            errors, any_error = read_errors(path, app.config.bibtex_encoding)
+            broken = broken or any_error
+            for line, problem in errors:
+                warn(problem, location=f"{path}:{line}", subtype="bib")
+    if broken:
+        BibErrorsCaptured.start()
+
+
 def check_bibliography(app):
-    """Each entry needs a well-formed DOI or a URL.
+    """Each entry: its key used once, a known type, the fields its type needs, a four-digit year, a
+    well-formed DOI or an https URL.
 
     Reads the entries sphinxcontrib-bibtex has already parsed (its builder-inited handler runs first,
     as it is loaded first).
     """
+    BibErrorsCaptured.stop()
+    from pybtex.plugin import find_plugin
+
     bibdata = app.env.get_domain("cite").bibdata
-    locations = bib_entry_locations(bibdata)
+    locations = entry_locations(app, bibdata)
+    for path in bibdata.bibfiles:
+        seen = {}
+        for key, line in entry_lines(Path(path).read_text(encoding=app.config.bibtex_encoding)):
+            if key.lower() in seen:
+                warn(f"bibliography entry '{key}' appears twice (also at line {seen[key.lower()]}): remove one, "
+                     "or give it another key", location=f"{path}:{line}", subtype="bib")
+            seen.setdefault(key.lower(), line)
+    style = find_plugin("pybtex.style.formatting", app.config.bibtex_default_style)()
+    known_types = sorted(name[4:-9] for name in dir(style) if name.startswith("get_") and name.endswith("_template"))
     for key, entry in bibdata.data.entries.items():
         where = locations.get(key)
+        if entry.type not in known_types:
+            warn(f"bibliography entry '{key}' has an unknown type '@{entry.type}'"
+                 f"{did_you_mean(entry.type, known_types) or ': use @article, @book or @misc'}",
+                 location=where, subtype="bib")
+            entry.type = "misc"  # so that formatting it goes on, instead of stopping the build
+        missing = [f for f in NEEDED_FIELDS.get(entry.type, ("title",))
+                   if not (entry.fields.get(f, "").strip() or (f == "author" and entry.persons.get(f)))]
+        if missing:
+            wanted = ", ".join(EXAMPLE_FIELD.get(f, f"{f} = {{...}}") for f in missing)
+            warn(f"bibliography entry '{key}' (@{entry.type}) has no {' and no '.join(missing)} field: add "
+                 f"{wanted}", location=where, subtype="bib")
+        names = entry.persons.get("author", [])
+        if any(part.lower() == "and" for person in names
+               for part in person.first_names + person.middle_names + person.prelast_names + person.last_names):
+            warn(f"bibliography entry '{key}' has an empty name in its author list (two 'and's in a row, or "
+                 "one at the end): write the names as 'Glue, P. and Medlicott, N. J.'", location=where,
+                 subtype="bib")
+        year = entry.fields.get("year", "").strip()
+        if year and not re.fullmatch(r"\d{4}", year):
+            warn(f"bibliography entry '{key}' has year '{year}': write the year as four digits, e.g. year = {{2017}}",
+                 location=where, subtype="bib")
         doi = entry.fields.get("doi", "").strip()
         url = entry.fields.get("url", "").strip()
         if not doi and not url:
-            warn(f"bibliography entry '{key}' has neither a doi nor a url field", location=where,
-                 subtype="bib")
+            warn(f"bibliography entry '{key}' has neither a doi nor a url field: add doi = {{10.NNNN/...}} "
+                 "or, for a page with no DOI, url = {https://...}", location=where, subtype="bib")
         if doi and not DOI.match(doi):
             warn(f"bibliography entry '{key}' has a malformed DOI '{doi}' (expected 10.NNNN/suffix, "
                  "without https://doi.org/)", location=where, subtype="bib")
         if url and not url.startswith("https://"):
-            warn(f"bibliography entry '{key}' has a URL that is not https: '{url}'", location=where,
-                 subtype="bib")
+            warn(f"bibliography entry '{key}' has a URL that is not https: '{url}': use the https:// address",
+                 location=where, subtype="bib")
 
 
 def check_every_entry_cited(app, env):
     """A bibliography entry that nothing cites is a sign of a dropped claim."""
     domain = env.get_domain("cite")
     cited = {target.key for ref in domain.citation_refs for target in ref.targets}
-    locations = bib_entry_locations(domain.bibdata)
+    locations = entry_locations(app, domain.bibdata)
     for key in domain.bibdata.data.entries:
         if key not in cited:
-            warn(f"bibliography entry '{key}' is not cited on any page", location=locations.get(key),
-                 subtype="bib")
+            warn(f"bibliography entry '{key}' is not cited on any page: cite it where the page relies on it, "
+                 "or remove it", location=locations.get(key), subtype="bib")
+
+
+def suppress_bibtex_unknown_key(app, config):
+    """check_every_key_known gives this message, with a suggestion (see the module's docstring)."""
+    if "bibtex.key_not_found" not in config.suppress_warnings:
+        config.suppress_warnings = [*config.suppress_warnings, "bibtex.key_not_found"]
+
+
+CITE_ROLE = re.compile(r"\{(?:foot)?cite(?::\w+)?\}`([^`]*)`")
+
+
+def cite_line(env, docname, key):
+    """The line of a page where a cite role names KEY (sphinxcontrib-bibtex does not know it for MyST)."""
+    with open(env.doc2path(docname), encoding="utf-8") as f:
+        text = f.read()
+    for match in CITE_ROLE.finditer(text):
+        if key in re.split(r"[\s,]+", match.group(1)):
+            return text.count("\n", 0, match.start()) + 1
+    return None
+
+
+def check_every_key_known(app, env):
+    """Each key a page cites is in the bibliography: else the page's file and line, and the nearest key."""
+    domain = env.get_domain("cite")
+    keys = list(domain.bibdata.data.entries.keys())  # as written: sphinxcontrib-bibtex matches them exactly
+    for ref in domain.citation_refs:
+        for target in ref.targets:
+            if target.key not in keys:
+                hint = did_you_mean(target.key, keys) or f": add it to {', '.join(app.config.bibtex_bibfiles)}"
+                warn(f'could not find bibtex key "{target.key}"{hint}', ref.docname,
+                     ref.line or cite_line(env, ref.docname, target.key), subtype="cite")
 
 
 def setup(app):
     register_citation_style()
+    app.connect("config-inited", suppress_bibtex_unknown_key)
+    app.connect("builder-inited", check_bib_syntax, priority=400)
     app.connect("builder-inited", check_bibliography)
+    app.connect("env-check-consistency", check_every_key_known)
     app.connect("env-check-consistency", check_every_entry_cited)

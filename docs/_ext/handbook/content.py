@@ -3,6 +3,8 @@
 * The one shared disclaimer and crisis-help snippet (`handbook_disclaimer`) is appended to every page.
 * No raw HTML, no image or diagram without alt text, and a Key points box on every page.
 * Tables are marked `longtable`, so in the PDF a long table may break across pages.
+* An unknown label, page or glossary term gets Sphinx's message with the nearest known name ("did you
+  mean ...?") or how to fix it, through Sphinx's public `missing-reference` event.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ from __future__ import annotations
 import os
 
 from docutils import nodes
+from sphinx.errors import NoUri
 from sphinx.ext.graphviz import graphviz
+from sphinx.util import logging
 
-from .util import warn
+from .util import did_you_mean, warn
 
 
 def append_disclaimer(app, docname, source):
@@ -65,7 +69,49 @@ def check_page(app, doctree):
     check_doctree(app.env.docname, doctree)
 
 
+# -- Cross-references: a near miss gets "did you mean ...?" ------------------------------------------
+
+# Sphinx's own wording of each message (so it reads as before), and how to fix it when no name is close.
+UNKNOWN_TARGET = {
+    "ref": ("undefined label: {target!r}", "a label is written '(name)=' on the line above a heading"),
+    "numref": ("undefined label: {target!r}", "a label is written '(name)=' on the line above a figure"),
+    "doc": ("unknown document: {target!r}", "name a page by its file name without '.md', e.g. {{doc}}`glossary`"),
+    "term": ("term not in glossary: {target!r}", "add the term to glossary.md, or link a defined one with "
+             "{{term}}`your words <term>`"),
+}
+
+
+def known_targets(env, domain, reftype):
+    """The names a reference of this type may use, as Sphinx would match them."""
+    if reftype in ("ref", "numref"):
+        return set(domain.labels) | set(domain.anonlabels)
+    if reftype == "doc":
+        return set(env.found_docs)
+    return {name.lower() for name, _, objtype, *_ in domain.get_objects() if objtype == "term"}
+
+
+def warn_unknown_target(app, env, node, contnode):
+    """Sphinx's warning for an unknown {ref}, {numref}, {doc} or {term} target, with a suggestion.
+
+    Runs last among `missing-reference` handlers, when nothing could resolve the reference. Raising NoUri
+    is the documented way to stop Sphinx's own warning (which has no suggestion); the link text stays,
+    unlinked, as Sphinx leaves it for any unresolved reference."""
+    reftype, target = node.get("reftype"), node.get("reftarget", "")
+    if node.get("refdomain") != "std" or reftype not in UNKNOWN_TARGET:
+        return None
+    if not (app.config.nitpicky or node.get("refwarn")) or {(f"std:{reftype}", target), (reftype, target)} & set(
+            app.config.nitpick_ignore):
+        return None
+    message, hint = UNKNOWN_TARGET[reftype]
+    wanted = target.lower() if reftype == "term" else target
+    suggestion = did_you_mean(wanted, known_targets(env, env.domains["std"], reftype)) or f": {hint}"
+    logging.getLogger(__name__).warning(message.format(target=target) + suggestion, location=node,
+                                        type="ref", subtype=reftype)
+    raise NoUri
+
+
 def setup(app):
+    app.connect("missing-reference", warn_unknown_target, priority=950)
     app.add_config_value("handbook_disclaimer", "_snippets/disclaimer.md", "env")
     app.connect("source-read", append_disclaimer)
     app.connect("doctree-read", check_page, priority=400)
