@@ -8,8 +8,9 @@ the upstream version it was written for, the upstream issue (or why there is non
 belongs upstream, the text of a bug report. Each names the upstream code it relies on, with a fingerprint
 of that code's source (16 hex digits of its SHA-256). `setup` checks every fingerprint before it applies
 anything and stops the build with `UpstreamChanged` if one differs: a patch written against one version
-of a function must not run silently against another. tests/test_patches.py runs the same checks, and
-checks that each upstream problem is still there (so a patch no longer needed is noticed too).
+of a function must not run silently against another (the checking is in upstream.py).
+tests/test_patches.py runs the same checks, and checks that each upstream problem is still there (so a
+patch no longer needed is noticed too).
 
 When an upgrade trips a check:
 1. read the patch's docstring, then the new upstream code it names;
@@ -20,84 +21,11 @@ When an upgrade trips a check:
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import hashlib
-import importlib
 import importlib.metadata
-import inspect
 import os
-from collections.abc import Callable
 
-from sphinx.errors import ExtensionError
-
-# -- The checks -----------------------------------------------------------------------------------
-
-
-class UpstreamChanged(ExtensionError):
-    """Code a patch relies on is not what the patch was written for."""
-
-
-def resolve(dotted):
-    """The object at a dotted path such as 'sphinx.search.IndexBuilder.load'."""
-    parts = dotted.split(".")
-    for split in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:split]))
-        except ImportError:
-            continue
-        for attr in parts[split:]:
-            obj = inspect.getattr_static(obj, attr) if inspect.isclass(obj) else getattr(obj, attr)
-            if isinstance(obj, classmethod | staticmethod):
-                obj = obj.__func__
-        return obj
-    raise ImportError(dotted)
-
-
-def fingerprint(obj):
-    """16 hex digits of the SHA-256 of an object's source (of the original, if a patch wrapped it)."""
-    return hashlib.sha256(inspect.getsource(inspect.unwrap(obj)).encode()).hexdigest()[:16]
-
-
-@dataclasses.dataclass(frozen=True)
-class Patch:
-    name: str
-    apply: Callable
-    package: str  # the distribution whose code is patched
-    written_for: str  # its version when the patch was written
-    relies_on: dict[str, str]  # dotted name of upstream code -> its fingerprint
-    check: Callable[[], str | None] | None = None  # a further check; returns a problem, or None
-
-    def problems(self):
-        """What no longer looks as this patch expects (empty when all is well)."""
-        found = []
-        for dotted, expected in self.relies_on.items():
-            try:
-                actual = fingerprint(resolve(dotted))
-            except (ImportError, AttributeError, TypeError, OSError) as err:
-                found.append(f"{dotted} cannot be found or read ({err})")
-                continue
-            if actual != expected:
-                found.append(f"{dotted} has changed (fingerprint {actual}, patch written for {expected})")
-        if self.check is not None and (problem := self.check()):
-            found.append(problem)
-        return found
-
-    def verify(self):
-        found = self.problems()
-        if found:
-            try:
-                installed = importlib.metadata.version(self.package)
-            except importlib.metadata.PackageNotFoundError:
-                installed = "not installed"
-            raise UpstreamChanged(
-                f"handbook patch '{self.name}' (docs/_ext/handbook/patches.py) was written for "
-                f"{self.package} {self.written_for}; the installed version is {installed}, and the code the "
-                "patch relies on is not what it was written for:\n  - " + "\n  - ".join(found) + "\n"
-                f"Read the docstring of {self.apply.__name__} in patches.py and the new upstream code: if "
-                "upstream fixed the problem, delete the patch; otherwise adapt it, then record the new "
-                "fingerprints with patches.print_fingerprints() (see the module's docstring).")
-
+from .upstream import Patch, UpstreamChanged, fingerprint, resolve, source_of  # noqa: F401  (re-exported)
 
 # -- Sphinx: search index -------------------------------------------------------------------------
 
@@ -204,7 +132,7 @@ def serial_for_small_updates(app, env, docnames):
 def _app_has_parallel():
     from sphinx.application import Sphinx
 
-    if "self.parallel = parallel" not in inspect.getsource(Sphinx.__init__):
+    if "self.parallel = parallel" not in source_of(Sphinx.__init__):
         return "sphinx.application.Sphinx.__init__ no longer sets self.parallel"
     return None
 
@@ -278,9 +206,9 @@ PATCHES = (
         package="sphinx", written_for="9.0.4",
         relies_on={
             "sphinx.builders.html.StandaloneHTMLBuilder.load_indexer": "b78f84fcc285866a",
-            "sphinx.search.IndexBuilder.load": "f6bda8631cdd8c13",
+            "sphinx.search.IndexBuilder.load": "497d629d025b36e0",
             "sphinx.search.IndexBuilder.prune": "cd9133b0a71ae089",
-            "sphinx.search.IndexBuilder.freeze": "e03ca24370523151",
+            "sphinx.search.IndexBuilder.freeze": "2088519f168e6c7a",
             "sphinx.search._JavaScriptIndex.loads": "ca34756ef6d897c7",
         },
     ),
