@@ -12,6 +12,7 @@ from conftest import ALL_PAGES, DOCS, ROOT, TOPIC_PAGES, article, front_matter, 
 CITE = re.compile(r"\{cite:[pt]\}`([^`]+)`")
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("page", ALL_PAGES)
 def test_front_matter_has_every_field(page):
     meta = front_matter(page)
@@ -70,6 +71,7 @@ def _prose_words(page):
 LONGEST = {"benefits-and-risks": 1700}
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("page", TOPIC_PAGES)
 def test_topic_page_length(page):
     assert 700 <= _prose_words(page) <= LONGEST.get(page, 1500), f"{page}: {_prose_words(page)} words"
@@ -87,11 +89,13 @@ def _bibliography():
     return pybtex.database.parse_file(str(DOCS / "references.bib"))
 
 
+@pytest.mark.fast
 def test_every_bibliography_entry_has_doi_or_url():
     for key, entry in _bibliography().entries.items():
         assert entry.fields.get("doi") or entry.fields.get("url"), f"{key}: no DOI or URL"
 
 
+@pytest.mark.fast
 def test_every_bibliography_entry_is_cited():
     cited = set()
     for path in DOCS.rglob("*.md"):
@@ -114,6 +118,7 @@ def test_references_page_lists_every_entry_with_a_link(built):
 ORIGINALITY = ROOT.parent / "shared" / "tools" / "check-originality"
 
 
+@pytest.mark.fast
 @pytest.mark.skipif(not ORIGINALITY.exists(), reason="the source article's checker is not on this machine")
 def test_no_sentence_copied_from_the_source_article():
     result = subprocess.run([shutil.which("python3"), str(ORIGINALITY), str(ROOT)], capture_output=True,
@@ -121,6 +126,7 @@ def test_no_sentence_copied_from_the_source_article():
     assert result.returncode == 0, result.stdout
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("page", ALL_PAGES)
 def test_page_is_not_overdue_for_review(page):
     """Freshness, against today's date: a page past its next review date fails here, by name."""

@@ -7,6 +7,7 @@ import pytest
 from conftest import ALL_PAGES, HTML, REQUIRED_PAGES, SITE_PATH, SITE_URL, TOPIC_PAGES, article, html_page
 
 
+@pytest.mark.fast
 def test_every_required_page_exists_as_a_source():
     missing = [p for p in REQUIRED_PAGES if p not in ALL_PAGES]
     assert not missing, f"pages missing from docs/: {missing}"
