@@ -1,13 +1,11 @@
 # The Ketamine and Anxiety Handbook: build, preview, test.
 #
 #   make            build everything (HTML site, PDF, EPUB), installing what is missing
-#   make test       run every check (lint + pytest on the built outputs)
-#   make html | latexpdf | epub | clean      Sphinx's usual targets
-#   make serve      live preview on http://127.0.0.1:8000 while you edit
-#   make bench      build and reader-side timings     make audit   Lighthouse scores
-#   make linkcheck  check outside links, bibliography DOIs included, on the live web (weekly in CI)
-#   make release VERSION=X.Y   a new edition: the version everywhere, the changelog dated (tools/release)
+#   make check      the quick checks while you edit (lint + fast tests, nothing built; under 20 s)
+#   make test       every check (lint + all tests, on the built outputs and in a browser)
+#   make help       every target, one line each
 #
+# Each target's line in `make help` is the `## ...` comment on its rule below.
 # Variables: BUILDDIR (default _build), SPHINXOPTS (default: warnings are errors, parallel).
 
 BUILDDIR   ?= _build
@@ -34,13 +32,14 @@ VENV_OK := $(VENV)/.installed
 SYSTEM_OK := $(BUILDDIR)/.system-packages
 ACE_OK := tools/node_modules/.installed
 
-.PHONY: all html latexpdf epub clean test lint serve bench audit setup linkcheck release
+.PHONY: all html latexpdf epub clean test check lint serve bench audit setup linkcheck release help
+.DEFAULT_GOAL := all
 
-all: $(BUILDDIR)/html/$(PDF) $(BUILDDIR)/html/$(EPUB)
+all: $(BUILDDIR)/html/$(PDF) $(BUILDDIR)/html/$(EPUB)  ## build everything: the HTML site, the PDF and the EPUB (the default)
 
 # -- Set-up -------------------------------------------------------------------
 
-setup: $(VENV_OK) $(SYSTEM_OK) $(ACE_OK)
+setup: $(VENV_OK) $(SYSTEM_OK) $(ACE_OK)  ## install what building and testing need (Debian packages, .venv, Ace)
 
 # The system check runs first, so a missing package stops `make` with its one message.
 $(VENV_OK): requirements.txt | $(SYSTEM_OK)
@@ -80,22 +79,22 @@ $(BUILDDIR)/html/%.pdf $(BUILDDIR)/html/%.epub: $(BUILDDIR)/html/.built $(BUILDD
 
 # -- Sphinx's familiar targets (always run Sphinx) ------------------------------
 
-html: setup
+html: setup  ## build the HTML site with Sphinx, even when nothing changed
 	$(call sphinx,html)
 	touch $(BUILDDIR)/html/.built
 
-latexpdf: setup
+latexpdf: setup  ## build the PDF with Sphinx and LaTeX, even when nothing changed
 	$(call sphinx,latexpdf,-q)
 
-epub: setup
+epub: setup  ## build the EPUB with Sphinx, even when nothing changed
 	$(call sphinx,epub)
 
-clean:
+clean:  ## delete the build folder (BUILDDIR)
 	rm -rf $(BUILDDIR)
 
 # -- Checks -------------------------------------------------------------------
 
-lint: $(VENV_OK)
+lint: $(VENV_OK)  ## spelling, whitespace, Python style, workflow and config schemas
 	$(VENV)/bin/codespell docs/*.md README.md CONTRIBUTING.md
 	git ls-files -z | grep -zv '\.\(svg\|png\)$$' | xargs -0 tools/check-whitespace
 	$(VENV)/bin/ruff check conf.py docs/_ext tests tools/check-whitespace .github/scripts
@@ -104,26 +103,34 @@ lint: $(VENV_OK)
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 	$(PYTHON) -m json.tool .devcontainer/devcontainer.json >/dev/null
 
-test: all lint
+test: all lint  ## every check: build what is out of date, lint, then all tests (under 90 s after `make`)
 	BUILDDIR=$(BUILDDIR) $(PYTHON) -m pytest tests
+
+# The edit loop: tests marked `fast` read the sources or build small projects in-process (tests/roots/);
+# they need nothing built and no browser.
+check: lint  ## quick checks while you edit: lint + the fast tests, nothing built, no browser (under 20 s)
+	$(PYTHON) -m pytest -m fast -q tests
 
 # -- Working on the handbook ------------------------------------------------------
 
-serve: setup
+serve: setup  ## live preview on http://127.0.0.1:8000, rebuilt as you edit
 	$(VENV)/bin/sphinx-autobuild -c . $(SPHINXOPTS) --host 127.0.0.1 --port 8000 $(SOURCEDIR) $(BUILDDIR)/serve
 
-bench: all
+bench: all  ## build and reader-side timings
 	$(PYTHON) tests/bench.py
 
 # Needs the network: never part of `make test`. Broken links are listed in $(BUILDDIR)/linkcheck/output.txt.
-linkcheck: setup
+linkcheck: setup  ## check outside links, bibliography DOIs included, on the live web (weekly in CI)
 	$(VENV)/bin/sphinx-build -M linkcheck $(SOURCEDIR) $(BUILDDIR) -c . $(SPHINXOPTS)
 
-audit: all
+audit: all  ## Lighthouse scores of the built site
 	tools/lighthouse-audit $(BUILDDIR)/html
 
 # A new edition (CONTRIBUTING.md, "Releasing an edition"): bumps VERSION, CITATION.cff and .zenodo.json,
 # and moves the changelog's Unreleased entries under the new version, dated today. Commits nothing.
-release:
+release:  ## VERSION=X.Y: a new edition, the version everywhere and the changelog dated (tools/release)
 	@test -n "$(VERSION)" || { echo "usage: make release VERSION=X.Y" >&2; exit 1; }
 	tools/release $(VERSION)
+
+help:  ## list every target, one line each
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 18
