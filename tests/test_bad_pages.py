@@ -108,6 +108,9 @@ CASES = {
     "next-review-before-last-reviewed": (swap("next_review: 2027-04-01", "next_review: 2026-01-01"), "next_review:",
                                          r"front matter field 'next_review' \(2026-01-01\) must come after "
                                          r"last_reviewed \(2026-10-01\)"),
+    "last-reviewed-in-the-future": (swap("last_reviewed: 2026-10-01", "last_reviewed: 2206-10-01"), "last_reviewed:",
+                                    r"front matter field 'last_reviewed' \(2206-10-01\) is in the future: write the "
+                                    r"date of the last review"),
     "overdue": (swap("last_reviewed: 2026-10-01\nnext_review: 2027-04-01",
                      "last_reviewed: 2026-01-01\nnext_review: 2026-06-01"), "next_review:",
                 r"page is overdue for review: next_review 2026-06-01 is before the build date 2026-11-01: "

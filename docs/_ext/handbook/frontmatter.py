@@ -153,6 +153,10 @@ def check_front_matter(docname, text):
         bad("description", f"is {len(description)} characters long (at most {DESCRIPTION_MAX}): shorten it; "
                            "search results cut it there")
     last, nxt = result.get("last_reviewed"), result.get("next_review")
+    if last and last > datetime.date.today() + datetime.timedelta(days=1):  # a day's grace for time zones
+        bad("last_reviewed", f"({last}) is in the future: write the date of the last review, at the latest today")
+        del result["last_reviewed"]
+        last = None
     if last and nxt and nxt <= last:
         bad("next_review", f"({nxt}) must come after last_reviewed ({last}): set the date of the next review")
         del result["next_review"]
