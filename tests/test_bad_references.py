@@ -1,6 +1,6 @@
-"""Mistyped cross-references: an unknown label, page, glossary term or citation key is reported at the
-page's file and line, with the nearest known name ("did you mean ...?") or, when none is close, how to
-fix it. All cases are built together, in-process, once for this module (see test_bad_pages.py).
+"""Mistyped cross-references: an unknown label, page, glossary term, citation key or Markdown link target
+is reported at the page's file and line, with the nearest known name ("did you mean ...?") or, when none is
+close, how to fix it. All cases are built together, in-process, once for this module (see test_bad_pages.py).
 """
 
 import re
@@ -35,6 +35,12 @@ CASES = {
                              r"could not find bibtex key \"nosuchkey2099\": add it to refs\.bib"),
     "citation-key-second-of-two": ("Claims {cite:p}`glue2017,glue2O17`.",
                                    r"could not find bibtex key \"glue2O17\" \(did you mean 'glue2017'\?\)"),
+    "link-to-a-page-near-miss": ("See [the glossary](glosary.md).",
+                                 r"link target not found: 'glosary\.md' \(did you mean 'glossary\.md'\?\)"),
+    "link-to-a-heading-near-miss": ("See [that section](topic.md#a-sectoin).",
+                                    r"no heading or label '#a-sectoin' in topic \(did you mean 'a-section'\?\)"),
+    "link-on-the-page-near-miss": ("See [above](#a-sectoin).",
+                                   r"link target not found: 'a-sectoin' \(did you mean 'a-section'\?\)"),
 }
 
 

@@ -4,7 +4,9 @@
 * No raw HTML, no image or diagram without alt text, and a Key points box on every page.
 * Tables are marked `longtable`, so in the PDF a long table may break across pages.
 * An unknown label, page or glossary term gets Sphinx's message with the nearest known name ("did you
-  mean ...?") or how to fix it, through Sphinx's public `missing-reference` event.
+  mean ...?") or how to fix it, through Sphinx's public `missing-reference` event; a Markdown link to a
+  page or heading that does not exist gets the nearest one too (MyST has no hook for it: see
+  SuggestLinkTargets).
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from __future__ import annotations
 import os
 
 from docutils import nodes
+from sphinx.addnodes import pending_xref
 from sphinx.errors import NoUri
 from sphinx.ext.graphviz import graphviz
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
 from .util import did_you_mean, warn
@@ -110,7 +114,50 @@ def warn_unknown_target(app, env, node, contnode):
     raise NoUri
 
 
+class SuggestLinkTargets(SphinxPostTransform):
+    """A Markdown link to a page or a heading that does not exist, with a near miss: '[..](glosary.md)',
+    '[..](mechanism.md#glutamate-and-nmda-receptrs)', '[..](#a-sectoin)'.
+
+    MyST warns about these without a suggestion and offers no hook to add one. This runs just before
+    MyST resolves links (its priority is 9) and, only when a known name is close, gives the warning with
+    "did you mean ...?" and leaves the link text unlinked, so MyST does not warn a second time. Links
+    with no close name are left to MyST's own warning."""
+
+    default_priority = 8
+
+    def run(self, **kwargs):
+        env = self.env
+        std = env.domains["std"]
+        labels = set(std.labels) | set(std.anonlabels)
+        for node in list(self.document.findall(pending_xref)):
+            if node.get("reftype") != "myst":
+                continue
+            target, doc = node.get("reftarget", ""), node.get("refdoc", env.docname)
+            if node.get("refdomain") == "doc":
+                anchor = node.get("reftargetid")
+                if target not in env.all_docs or not anchor:
+                    continue
+                anchors = self.anchors(target) | {name for name, (d, *_) in std.labels.items() if d == target}
+                wanted, choices, what = anchor, anchors, f"no heading or label '#{anchor}' in {target}"
+            else:
+                local = self.anchors(doc)
+                docs = {f"{name}.md" for name in env.found_docs}
+                if target in labels or target in local or target.removesuffix(".md") in env.found_docs:
+                    continue
+                wanted, choices, what = target, labels | local | docs, f"link target not found: '{target}'"
+            suggestion = did_you_mean(wanted, choices)
+            if suggestion:
+                logging.getLogger(__name__).warning(what + suggestion, location=node, type="ref", subtype="myst")
+                node.replace_self(node[0].deepcopy())
+
+    def anchors(self, docname):
+        """The heading anchors MyST made for a page (myst_heading_anchors), and its sections' ids."""
+        slugs = self.env.metadata.get(docname, {}).get("myst_slugs", {})
+        return set(slugs) | {section_id for _, section_id, _ in slugs.values()}
+
+
 def setup(app):
+    app.add_post_transform(SuggestLinkTargets)
     app.connect("missing-reference", warn_unknown_target, priority=950)
     app.add_config_value("handbook_disclaimer", "_snippets/disclaimer.md", "env")
     app.connect("source-read", append_disclaimer)
