@@ -1,5 +1,23 @@
-"""Search: each page's front-matter keywords become index entries, which Sphinx's search ranks highly,
-so a reader's word ("Spravato", "anxious") finds the page that answers it.
+"""Search that answers readers' questions, built on Sphinx's own search (no outside request; works from
+``file://``).
+
+* Each page's front-matter keywords become index entries, which Sphinx's search ranks highly, so a
+  reader's word ("Spravato", "anxious") finds the page that answers it.
+* Each heading that asks a question (ends in "?") becomes an index entry pointing at its section, so a
+  question on the common-questions page is a result of its own that opens at its answer.
+* The search page gets a second, section-level index, ``_static/search-data.js``: for every section of
+  every page, its anchor, its heading, and the stems of its own words, with the page's keywords and the
+  reader-word lists of search_words.py. The search page's script, docs/_static/search-questions.js,
+  reads it to rank whole questions: it rewrites the query (stop words out, readers' words to the
+  handbook's), scores each section by the words it shares with the query, weighting rare words and
+  headings, and lists sections, so a result opens where the answer is and its snippet shows the words
+  that matched. A word the handbook does not use is dropped, so no word empties the results.
+
+The script wraps three functions of Sphinx's searchtools.js (`Search._parseQuery`,
+`Search._performSearch` and `Search.makeSearchSummary`), not public API. SEARCHTOOLS_FINGERPRINT
+records the searchtools.js it was written for; when Sphinx ships another, the build stops with
+`UpstreamChanged` (read search-questions.js against the new file, then record the new fingerprint).
+The script also falls back to Sphinx's own search if anything it expects is missing.
 
 Two changes to Sphinx's own search indexing (keeping index entries across incremental builds, and
 stemming each word once per build) are patches of Sphinx internals, so they live in patches.py.
@@ -7,8 +25,30 @@ stemming each word once per build) are patches of Sphinx internals, so they live
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import re
+
 from docutils import nodes
 from sphinx import addnodes
+
+from .search_words import FILLER_WORDS, STOP_WORDS, SYNONYMS
+from .upstream import UpstreamChanged
+
+DATA_FILE = "search-data.js"
+SCRIPT_FILE = "search-questions.js"
+# sha256 of sphinx/themes/basic/static/searchtools.js (Sphinx 9.0.4), whose functions the script wraps.
+SEARCHTOOLS_FINGERPRINT = "954625d140412a9d"
+# Pages a reader rarely wants as an answer: their results count for less.
+PAGE_WEIGHTS = {"changes": 0.3, "contributing": 0.5, "references": 0.5, "about": 0.7, "accessibility": 0.7,
+                "glossary": 0.75}
+# Elements whose words belong to no one section: the shared disclaimer, the review dates.
+COMPOUND = re.compile(r"\w+(?:-\w+)+")
+SKIP_CLASSES = {"no-search", "disclaimer", "review-dates", "crisis-first"}
+
+
+# -- Index entries ----------------------------------------------------------------------------------
 
 
 def keyword_index(meta):
@@ -26,6 +66,159 @@ def add_keyword_index(app, doctree):
     section.insert(section.index(section.next_node(nodes.title)) + 1, keywords)
 
 
+def add_question_index(app, doctree):
+    """Each heading that ends in '?' as a main index entry for its own section."""
+    for section in doctree.findall(nodes.section):
+        title = section.next_node(nodes.title)
+        text = title.astext().strip() if title is not None else ""
+        if text.endswith("?") and section["ids"] and title.parent is section:
+            entry = ("single", text.rstrip("?").strip(), section["ids"][0], "main", None)
+            section.insert(section.index(title) + 1, addnodes.index(entries=[entry]))
+
+
+# -- The section-level index for the search page ----------------------------------------------------
+
+
+def own_text(node, env, tags, out):
+    """Append to OUT the words a reader sees in NODE, without nested sections, headings, citations and
+    the shared boxes; a cross-reference without its own text counts as the title it will show."""
+    for child in node.children:
+        if isinstance(child, nodes.Text):
+            out.append(child.astext())
+        elif isinstance(child, (nodes.section, nodes.title, nodes.comment, addnodes.index,
+                                nodes.substitution_definition, nodes.system_message)):
+            continue
+        elif isinstance(child, addnodes.only) and not tags.eval_condition(child["expr"]):
+            continue
+        elif isinstance(child, nodes.Element) and SKIP_CLASSES & set(child.get("classes", [])):
+            continue
+        elif isinstance(child, addnodes.pending_xref):
+            out.append(xref_text(child, env))
+        elif isinstance(child, nodes.Element):
+            own_text(child, env, tags, out)
+
+
+def xref_text(node, env):
+    """What a cross-reference will read once resolved (citations read as nothing: they are names)."""
+    if node.get("refdomain") == "cite":
+        return ""
+    target = node.get("reftarget", "")
+    if not node.get("refexplicit"):
+        if node.get("reftype") == "ref":
+            label = env.domains.standard_domain.labels.get(target.lower())
+            return label[2] if label else ""
+        if node.get("reftype") == "doc" and target in env.titles:
+            return env.titles[target].astext()
+    return node.astext()
+
+
+def page_sections(doctree, env, tags):
+    """(anchor, heading, text) for each section of a page: the page's own top first, anchor ''."""
+    found = []
+    for number, section in enumerate(doctree.findall(nodes.section)):
+        title = section.next_node(nodes.title)
+        words = []
+        own_text(section, env, tags, words)
+        anchor = "" if number == 0 else (section["ids"][0] if section["ids"] else "")
+        found.append((anchor, title.astext() if title is not None else "", " ".join(words)))
+    return found
+
+
+def stems(text, language):
+    """The distinct index stems of TEXT, as Sphinx stems words for its own index (numbers kept), and of
+    each hyphenated word written whole ("off-label" also as "offlabel")."""
+    result = []
+    whole = ["".join(parts) for parts in (m.split("-") for m in COMPOUND.findall(text))]
+    for word in language.split(text) + whole:
+        stem = language.stem(word).lower()
+        if (stem.isdigit() or language.word_filter(stem)) and stem not in result:
+            result.append(stem)
+    return result
+
+
+def search_data(app):
+    """The section-level index as a JSON-ready dict."""
+    from sphinx.search.en import SearchEnglish
+
+    env = app.env
+    language = SearchEnglish({})  # the same splitting, stemming and stop words as Sphinx's own index
+    docs, titles, sections, text, heads, labels, keywords = [], [], [], {}, {}, {}, {}
+    for docname in sorted(env.found_docs):
+        doctree = env.get_doctree(docname)
+        doc = len(docs)
+        docs.append(docname)
+        titles.append(env.titles[docname].astext() if docname in env.titles else docname)
+        meta = getattr(env, "handbook_pages", {}).get(docname, {})
+        keywords[doc] = [stem for kw in meta.get("keywords") or [] for stem in stems(str(kw), language)]
+        for anchor, heading, words in page_sections(doctree, env, app.builder.tags):
+            index = len(sections)
+            sections.append([doc, anchor, heading])
+            for stem in stems(heading, language):
+                heads.setdefault(stem, []).append(index)
+            # A section's label names its subject too ("anxiety-symptoms" for "How anxiety can feel").
+            for stem in stems(anchor.removeprefix(docname).replace("-", " "), language):
+                labels.setdefault(stem, []).append(index)
+            for stem in stems(words, language):
+                text.setdefault(stem, []).append(index)
+    return {
+        "docs": docs,
+        "titles": titles,
+        "sections": sections,
+        "heads": dict(sorted(heads.items())),
+        "labels": dict(sorted(labels.items())),
+        "text": dict(sorted(text.items())),
+        "keywords": {str(doc): sorted(set(kws)) for doc, kws in keywords.items() if kws},
+        "weights": {docs.index(name): weight for name, weight in PAGE_WEIGHTS.items() if name in docs},
+        "stopwords": sorted(STOP_WORDS),
+        "fillers": sorted(FILLER_WORDS),
+        "synonyms": dict(sorted(SYNONYMS.items())),
+    }
+
+
+def is_search_page(app, pagename):
+    return pagename == "search" and app.builder.name == "html" and getattr(app.builder, "search", False)
+
+
+def add_search_scripts(app, pagename, templatename, context, doctree):
+    """On the search page only: write the section-level index and load it with the page's script."""
+    if not is_search_page(app, pagename):
+        return
+    data = json.dumps(search_data(app), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    os.makedirs(os.path.join(app.outdir, "_static"), exist_ok=True)
+    with open(os.path.join(app.outdir, "_static", DATA_FILE), "w", encoding="utf-8") as f:
+        f.write(f"var HANDBOOK_SEARCH_DATA = {data};\n")
+    # Deferred: they run once searchtools.js (loaded after them, without defer) has defined Search,
+    # and before the page runs its search on DOMContentLoaded.
+    app.add_js_file(DATA_FILE, loading_method="defer")
+    app.add_js_file(SCRIPT_FILE, loading_method="defer")
+
+
+def searchtools_fingerprint():
+    import sphinx
+
+    path = os.path.join(os.path.dirname(sphinx.__file__), "themes", "basic", "static", "searchtools.js")
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:16]
+
+
+def check_searchtools(app):
+    if app.builder.name != "html":
+        return
+    actual = searchtools_fingerprint()
+    if actual != SEARCHTOOLS_FINGERPRINT:
+        raise UpstreamChanged(
+            f"Sphinx's searchtools.js has changed (fingerprint {actual}, docs/_static/{SCRIPT_FILE} was "
+            f"written for {SEARCHTOOLS_FINGERPRINT}). The script wraps Search._parseQuery, "
+            "Search._performSearch and Search.makeSearchSummary: read it against the new searchtools.js, "
+            "adapt it if those changed, then record the new fingerprint as SEARCHTOOLS_FINGERPRINT in "
+            "docs/_ext/handbook/search.py.")
+
+
 def setup(app):
     # Before Sphinx collects index entries (priority 500); after frontmatter.add_review_dates (399).
     app.connect("doctree-read", add_keyword_index, priority=400)
+    app.connect("doctree-read", add_question_index, priority=400)
+    app.connect("builder-inited", check_searchtools)
+    # Before outputs.on_html_page_context (400), which copies the page's list of scripts.
+    app.connect("html-page-context", add_search_scripts, priority=300)
+
