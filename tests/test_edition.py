@@ -85,7 +85,7 @@ def pdf_first_pages(built):
     from pypdf import PdfReader
 
     reader = PdfReader(str(PDF))
-    return reader, [reader.pages[i].extract_text() for i in range(3)]
+    return reader, [reader.pages[i].extract_text() for i in range(4)]
 
 
 @pytest.fixture(scope="module")
@@ -108,9 +108,10 @@ def test_pdf_title_page_states_the_edition_and_its_date(pdf_first_pages, edition
     assert reader.metadata["/Subject"] == match.group(0)
 
 
-def test_pdf_says_how_to_cite_the_edition(pdf_first_pages):
-    notice = pdf_first_pages[1][1]
-    assert "How to cite this edition" in notice
+def test_pdf_says_how_to_cite_the_edition_on_its_first_pages(pdf_first_pages):
+    notices = [page for page in pdf_first_pages[1] if "How to cite this edition" in page]
+    assert notices, "no edition notice in the PDF's first four pages"
+    notice = notices[0]
     assert f"edition {VERSION}" in notice and SITE_URL in notice.replace("\n", "")
 
 
@@ -167,3 +168,75 @@ def test_pdf_has_what_changed_as_an_appendix(built):
     assert re.search(r"APPENDIX\s*A\s*WHAT CHANGED", text), "no Appendix A: What changed near the PDF's end"
     assert f"[{VERSION}]" in text
 
+
+
+# -- The extension's parts, in-process (fast) -------------------------------------------------------
+
+
+class FakeConfig:
+    project = "The Test Handbook"
+    author = "The Test Handbook contributors"
+    version = "2.3"
+    html_baseurl = "https://example.org/handbook/"
+    handbook_build_date = "2027-01-05"
+
+
+@pytest.mark.fast
+def test_page_citation_names_the_page_the_edition_and_its_address():
+    from handbook.edition import edition_statement, page_citation
+
+    assert edition_statement(FakeConfig) == "Edition 2.3, 5 January 2027"
+    text, bibtex = page_citation(FakeConfig, "Side effects & risks", "https://example.org/handbook/a/risks.html")
+    assert text == ("The Test Handbook contributors (2027). Side effects & risks. In The Test Handbook, "
+                    "edition 2.3. https://example.org/handbook/a/risks.html")
+    assert bibtex.startswith("@misc{ketamine-anxiety-handbook-2.3-a-risks,\n")
+    assert "  author       = {{The Test Handbook contributors}},\n" in bibtex
+    assert "  howpublished = {The Test Handbook, edition 2.3},\n" in bibtex and bibtex.endswith("\n}")
+    whole, whole_bibtex = page_citation(FakeConfig, "The Test Handbook", "https://example.org/handbook/index.html")
+    assert whole.startswith("The Test Handbook contributors (2027). The Test Handbook, edition 2.3.")
+    assert "howpublished" not in whole_bibtex
+
+
+@pytest.mark.fast
+def test_latex_text_is_escaped():
+    from handbook.edition import latex_escape
+
+    assert latex_escape(r"50% of A&B_c {x} #1 $5 ~ ^ \ ") == \
+        r"50\% of A\&B\_c \{x\} \#1 \$5 \textasciitilde{} \textasciicircum{} \textbackslash{} "
+
+
+CHANGES_PAGE = """---
+title: What changed
+description: The changes.
+last_reviewed: 2026-10-01
+next_review: 2027-04-01
+reviewers: [Tester]
+keywords: [changes]
+---
+
+:::{admonition} Key points
+:class: key-points
+
+- One.
+- Two.
+:::
+
+```{include} _snippets/CHANGELOG.md
+:start-after: <!-- changelog-start -->
+```
+"""
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("unreleased", ["", "### Fixed\n\n- A fix.\n\n"])
+def test_what_changed_leaves_out_an_empty_unreleased_section(tmp_path, unreleased):
+    from conftest import build_pages
+
+    changelog = ("# Changelog\n\n<!-- changelog-start -->\n\n## [Unreleased]\n\n" + unreleased +
+                 "## [1.0] - 2026-10-01\n\n### Added\n\n- The first edition.\n")
+    warnings = build_pages(tmp_path / "src", {"changes": CHANGES_PAGE}, {"_snippets/CHANGELOG.md": changelog},
+                           builder="html")
+    assert "WARNING" not in warnings, warnings
+    page = (tmp_path / "src" / "_build" / "html" / "changes.html").read_text(encoding="utf-8")
+    assert "[1.0] - 2026-10-01" in page
+    assert ("[Unreleased]" in page) == bool(unreleased)

@@ -1,8 +1,9 @@
 """Reproducible books: two clean builds of the same sources with the same SOURCE_DATE_EPOCH give a
 byte-identical PDF and EPUB (tests/test_build.py checks the HTML).
 
-Slow (two PDF and two EPUB builds, run side by side: about 15 s on 2 cores), so not marked fast:
-`make test` runs it, `make check` does not.
+The two builds are slow (a PDF and an EPUB each, side by side: about 20 s on 2 cores), so that test is not
+marked fast: `make test` runs it, `make check` does not. The parts that make the books reproducible and
+accessible (docs/_ext/handbook/books.py) are tested in-process below, and are fast.
 """
 
 import hashlib
@@ -11,6 +12,7 @@ import shlex
 import subprocess
 import zipfile
 
+import pytest
 from conftest import DOCS, ROOT, VENV_BIN
 
 BOOKS = {"latexpdf": "latex/ketamine-anxiety-handbook.pdf", "epub": "epub/ketamine-anxiety-handbook.epub"}
@@ -54,3 +56,57 @@ def describe_difference(a, b, book):
     first = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
     return (f"sizes {len(a)} / {len(b)}, first difference at byte {first}: {a[first - 60:first + 60]!r}; "
             f"sha256 {hashlib.sha256(a).hexdigest()[:12]} / {hashlib.sha256(b).hexdigest()[:12]}")
+
+
+# -- The parts that make the books reproducible and accessible, in-process (fast) -------------------
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("stamp", [b"D:20261127073920Z", b"D:20261127203920+13'00'"])
+def test_diagram_pdf_dates_are_set_without_moving_any_byte(stamp):
+    from handbook.books import fixed_pdf_dates
+
+    pdf = b"%PDF-1.5\n1 0 obj\n<< /Producer (cairo) /CreationDate (" + stamp + b") >>\nendobj\nxref 0 2\n"
+    fixed = fixed_pdf_dates(pdf, 1790000000)  # 2026-09-21 14:13:20 UTC
+    assert len(fixed) == len(pdf)
+    assert b"/CreationDate (D:20260921141320Z)" in fixed and stamp not in fixed
+    assert fixed_pdf_dates(fixed, 1790000000) == fixed
+
+
+@pytest.mark.fast
+def test_epub_zipped_again_is_the_same_whatever_the_files_dates_and_modes(tmp_path):
+    from handbook.books import rezip
+
+    books = []
+    for name, (mtime, mode) in {"a": (1_000_000_000, 0o600), "b": (1_900_000_000, 0o644)}.items():
+        out = tmp_path / name
+        (out / "META-INF").mkdir(parents=True)
+        files = {"mimetype": b"application/epub+zip", "META-INF/container.xml": b"<container/>",
+                 "index.xhtml": b"<html/>"}
+        with zipfile.ZipFile(out / "book.epub", "w") as book:  # as Sphinx zips it
+            for path, data in files.items():
+                (out / path).write_bytes(data)
+                os.chmod(out / path, mode)
+                os.utime(out / path, (mtime, mtime))
+                book.write(out / path, path)
+        rezip(out / "book.epub", out, 1790000000)
+        books.append((out / "book.epub").read_bytes())
+    assert books[0] == books[1]
+    with zipfile.ZipFile(tmp_path / "a" / "book.epub") as book:
+        assert book.namelist()[0] == "mimetype" and book.getinfo("mimetype").compress_type == zipfile.ZIP_STORED
+        assert {info.date_time for info in book.infolist()} == {(2026, 9, 21, 14, 13, 20)}
+
+
+@pytest.mark.fast
+def test_epub_package_and_navigation_gain_their_accessibility_markup():
+    from handbook.books import accessibility_metadata, label_navigation
+
+    opf = '<package>\n  <metadata>\n    <dc:title>T</dc:title>\n  </metadata>\n</package>'
+    once = accessibility_metadata(opf, "The publisher")
+    for prop in ("schema:accessMode", "schema:accessModeSufficient", "schema:accessibilityFeature",
+                 "schema:accessibilityHazard", "schema:accessibilitySummary", "dcterms:conformsTo"):
+        assert f'<meta property="{prop}">' in once, prop
+    assert once.index("schema:accessMode") < once.index("</metadata>")
+    assert accessibility_metadata(once, "The publisher") == once
+    nav = label_navigation('<nav epub:type="toc">\n<h1>Contents</h1>')
+    assert nav.startswith('<nav epub:type="toc" role="doc-toc">') and label_navigation(nav) == nav

@@ -14,6 +14,8 @@ Where it shows:
   ``handbook_appendices`` (the "What changed" page) become appendices.
 - HTML: each page's template context gets ``handbook_edition`` (the statement, the page's address, and
   "Cite this page" as text and as BibTeX), which docs/_templates/cite.html and edition.html show.
+- The "What changed" page includes CHANGELOG.md; an empty Unreleased section (just after a release) is
+  left out.
 - EPUB: the description and contributor in content.opf (Sphinx writes "unknown" otherwise), beside the
   version Sphinx already records there (ibooks:version).
 """
@@ -146,8 +148,22 @@ def start_appendices(app, doctree, docname):
             return
 
 
+# -- The changelog page ---------------------------------------------------------------------------
+
+
+def drop_empty_unreleased(app, doctree):
+    """Right after a release the changelog's Unreleased section is empty: leave it out of the pages
+    rather than print a bare "[Unreleased]" heading in the book."""
+    for section in list(doctree.findall(nodes.section)):
+        title = section.next_node(nodes.title)
+        if title is not None and title.astext() == "[Unreleased]" and \
+                not [child for child in section.children if not isinstance(child, (nodes.title, nodes.target))]:
+            section.parent.remove(section)
+
+
 def setup(app):
     app.add_config_value("handbook_appendices", ["changes"], "env")
+    app.connect("doctree-read", drop_empty_unreleased, priority=400)  # before Sphinx collects the contents
     app.connect("config-inited", set_up_title_page)
     app.connect("html-page-context", add_edition_to_page)
     app.connect("doctree-resolved", start_appendices)
