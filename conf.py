@@ -65,6 +65,15 @@ handbook_regulator_hosts = [
     "www.nice.org.uk", "www.gov.uk", "products.mhra.gov.uk", "www.medicines.org.uk",  # UK
     "www.govinfo.gov", "www.federalregister.gov", "www.deadiversion.usdoj.gov", "www.dea.gov",  # US rules
 ]
+# Structured data for search engines (JSON-LD, docs/_ext/handbook/structured_data.py). Every page is about
+# the handbook's subjects; an entry with if_keywords only pages whose front-matter keywords include one.
+handbook_about = [
+    {"type": "MedicalCondition", "name": "Anxiety disorders"},
+    {"type": "Drug", "name": "Ketamine"},
+    {"type": "Drug", "name": "Esketamine", "if_keywords": ["esketamine", "Spravato"]},
+]
+handbook_faq_pages = ["questions"]  # pages whose question headings are marked up as an FAQ
+handbook_text_license = "https://creativecommons.org/licenses/by/4.0/"  # the text's licence (LICENSE)
 
 graphviz_output_format = "svg"
 graphviz_dot_args = ["-Gfontname=Helvetica", "-Nfontname=Helvetica", "-Efontname=Helvetica"]

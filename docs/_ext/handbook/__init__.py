@@ -10,7 +10,7 @@ roles and event handlers; ``setup`` below calls them in order. ARCHITECTURE.md h
 
 from __future__ import annotations
 
-from . import books, citations, content, edition, evidence, frontmatter, outputs, patches, search
+from . import books, citations, content, edition, evidence, frontmatter, outputs, patches, search, structured_data
 from .outputs import download_link  # noqa: F401  (doctrees pickled before the split name it here)
 
 
@@ -24,4 +24,5 @@ def setup(app):
     outputs.setup(app)
     edition.setup(app)
     books.setup(app)
+    structured_data.setup(app)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 2}
