@@ -19,12 +19,8 @@ import zipfile
 
 import pytest
 import yaml
-from axe_playwright_python.sync_playwright import Axe
-from browser import CHROMIUM, CHROMIUM_ARGS, serve_site
 from bs4 import BeautifulSoup
 from conftest import ALL_PAGES, DOCS, EPUB, PDF, ROOT, VENV_BIN, html_page
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import sync_playwright
 from pypdf import PdfReader
 
 REPOSITORY_URL = re.search(r'^REPOSITORY_URL = "(.*)"', (ROOT / "conf.py").read_text(), re.MULTILINE).group(1)
@@ -83,7 +79,8 @@ def test_crisis_box_has_tap_to_call_links_and_the_helplines_own_pages(built, nam
     assert "emergency" in box.get_text()
 
 
-def test_crisis_snippet_cites_each_helpline(built):
+@pytest.mark.fast
+def test_crisis_snippet_cites_each_helpline():
     for key in HELPLINES:
         assert f"{{cite:p}}`{key}`" in CRISIS_SNIPPET, key
 
@@ -110,6 +107,7 @@ def test_pdf_first_pages_carry_the_crisis_numbers(built):
     assert set(HELPLINES.values()) <= links
 
 
+@pytest.mark.fast
 def test_pdf_crisis_page_says_what_the_snippet_says():
     """The back of the title page (docs/_latex/handbook.sty) repeats the snippet's numbers and links."""
     sty = (DOCS / "_latex" / "handbook.sty").read_text(encoding="utf-8")
@@ -164,6 +162,7 @@ def test_every_page_links_to_the_issue_form_with_its_path(built, name):
     assert (ROOT / query["page"][0]).is_file()
 
 
+@pytest.mark.fast
 def test_issue_forms_are_valid_and_have_a_page_field():
     forms = sorted(p for p in ISSUE_FORMS.glob("*.yml") if p.name != "config.yml")
     result = subprocess.run([str(VENV_BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-issue-forms",
@@ -195,21 +194,7 @@ def test_accessibility_statement_is_in_the_pdf_and_the_epub(built):
     assert "accessibility.xhtml" in spine and "WCAG 2.2" in pages["accessibility.xhtml"]
 
 
-# -- In a real browser ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def site(built):
-    with serve_site() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+# -- In a real browser (the session's server and Chromium: `site` and `browser` in conftest.py) -------------
 
 
 IN_VIEW = """sel => {
@@ -224,6 +209,8 @@ def _in_view(page, selector):
 
 def _comes_into_view(page, selector):
     """True once SELECTOR is in the viewport (the page scrolls smoothly), False after 3 s."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     try:
         page.wait_for_function(IN_VIEW, arg=selector, timeout=3000)
     except PlaywrightTimeout:
@@ -235,6 +222,7 @@ def _comes_into_view(page, selector):
 PHONE_PAGES = ["index", "benefits-and-risks", "glossary", "accessibility"]
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("name", PHONE_PAGES)
 def test_on_a_phone_the_crisis_link_is_on_the_first_screen_and_one_tap_away(browser, site, name):
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
@@ -254,6 +242,7 @@ def test_on_a_phone_the_crisis_link_is_on_the_first_screen_and_one_tap_away(brow
     context.close()
 
 
+@pytest.mark.browser
 def test_on_a_phone_the_menu_leads_to_the_crisis_box(browser, site):
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()
@@ -288,6 +277,7 @@ def _rgb(css):
     return tuple(int(float(v)) for v in re.findall(r"[\d.]+", css)[:3])
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_download_links_look_like_links(browser, site, scheme):
     context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
@@ -311,6 +301,7 @@ def test_download_links_look_like_links(browser, site, scheme):
     context.close()
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 def test_axe_finds_nothing_with_the_menu_open(browser, site, viewport, scheme):
@@ -324,6 +315,8 @@ def test_axe_finds_nothing_with_the_menu_open(browser, site, viewport, scheme):
         page.locator(".mobile-header .nav-overlay-icon").tap()
         page.locator(".sidebar-drawer a.sidebar-crisis-link").wait_for(state="visible")
         page.wait_for_timeout(300)
+    from axe_playwright_python.sync_playwright import Axe
+
     results = Axe().run(page)
     context.close()
     assert not results.response["violations"], results.generate_report()
