@@ -40,10 +40,13 @@
   const MORE_PER_PAGE = 2; // further sections of one page that may be listed
   const SYNONYM_WEIGHTS = [0.9, 0.75, 0.65, 0.6]; // a word the reader did not type counts less, the
   // first word a synonym lists (its main meaning) more than the others
-  const PHRASE_WORD_WEIGHT = 0.5; // the words of a phrase that has synonyms ("does it *work*")
+  const PHRASE_WORD_WEIGHT = 0.5; // the words of two that the handbook writes as one ("side effects")
   const ALSO_MATCHED = 0.25; // what a second word of the same group adds
   const PREFIX_WEIGHT = 0.6; // so does a longer word that starts with an unknown one
   const QUESTION_BONUS = 1.15; // a heading that asks a question is followed by its answer
+  const HEADING = 3; // what a word counts for in a section's heading, against 1 in its text
+  const PAGE_TITLE = 5; // in the page's title
+  const KEYPHRASE = 3; // what a page gains when the question holds one of its keywords of several words
 
   const stemmer = new Stemmer();
   const stop = new Set(data.stopwords);
@@ -89,7 +92,8 @@
     }
     return sectionSets[s];
   };
-  const rarity = (s) => Math.log(1 + sections.length / (1 + where(s).df));
+  // How rare a word is among the sections: a word in most of them (ketamine, anxiety) tells little.
+  const rarity = (s) => Math.max(0.1, Math.log((sections.length + 1) / (where(s).df + 0.5)));
 
   /** Known stems for a word: its own, or (if unknown) known stems it is the start of. A reader's stop
    * word is skipped; a synonym's words are the handbook's, so they are not. */
@@ -119,8 +123,10 @@
         const phrase = typed.slice(i, i + n).join(" ");
         if (Object.prototype.hasOwnProperty.call(synonyms, phrase)) {
           used = n;
-          typed.slice(i, i + n).forEach((w) => alternativesFor(w, n > 1 ? PHRASE_WORD_WEIGHT : 1, alts));
-          if (n > 1) alternativesFor(typed.slice(i, i + n).join(""), 1, alts);
+          // A phrase means what its synonyms say ("habit forming" is not about forms); a word is
+          // searched as itself too.
+          if (n === 1) alternativesFor(typed[i], 1, alts);
+          else alternativesFor(typed.slice(i, i + n).join(""), 1, alts);
           const targets = [...compounds(synonyms[phrase]), ...words(synonyms[phrase])];
           targets.forEach((w, k) =>
             alternativesFor(w, SYNONYM_WEIGHTS[Math.min(k, SYNONYM_WEIGHTS.length - 1)], alts, false));
@@ -140,11 +146,16 @@
       else if (!typed.slice(i, i + used).every((w) => stop.has(w) || /^\d{1,2}$/.test(w))) dropped.push(phrase);
       i += used;
     }
-    return { query, groups, dropped };
+    // Keywords of several words that the question holds as they are written ("clinical trials").
+    const keyDocs = new Set();
+    for (let n = 2; n <= typed.length; n++)
+      for (let i = 0; i + n <= typed.length; i++)
+        (data.keyphrases[typed.slice(i, i + n).join(" ")] || []).forEach((d) => keyDocs.add(d));
+    return { query, groups, dropped, keyDocs };
   };
 
   /** Score every section that shares a word with the plan; [[section, score, headingMatched]]. */
-  const scoreSections = (groups) => {
+  const scoreSections = (groups, keyDocs = new Set()) => {
     for (const g of groups) g.rarity = Math.max(...[...g.alts].map(([s, w]) => w * rarity(s)));
     const candidates = new Set();
     const kwDocs = new Set();
@@ -156,11 +167,12 @@
         w.kw.forEach((d) => kwDocs.add(d));
       }
     sections.forEach(([doc], x) => {
-      if (kwDocs.has(doc)) candidates.add(x);
+      if (kwDocs.has(doc) || keyDocs.has(doc)) candidates.add(x);
     });
     const scored = [];
     for (const x of candidates) {
       const doc = sections[x][0];
+      const headWeight = sections[x][1] ? HEADING : PAGE_TITLE;
       let total = 0;
       let local = 0; // how much of the question (by rarity) the section itself holds
       let onPage = 0; // how much its page holds
@@ -191,8 +203,9 @@
         whole += g.rarity;
         if (head || text || label) local += g.rarity;
         if (head || text || label || kw || page) onPage += g.rarity;
-        total += 3 * head + text + ALSO_MATCHED * also + 1.5 * label + kw + 0.5 * page;
+        total += headWeight * head + text + ALSO_MATCHED * also + 1.5 * label + kw + 0.5 * page;
       }
+      if (keyDocs.has(doc)) total += KEYPHRASE * groups.reduce((sum, g) => sum + g.rarity, 0);
       if (!total) continue;
       const headShare = Math.min(1, headStems / (headStemCount.get(x) || 1));
       const headBonus = headStems ? 0.75 + 0.25 * headShare : 1;
@@ -293,7 +306,7 @@
     try {
       explain(current);
       if (!current.groups.length) return fallbackRows();
-      const results = rows(scoreSections(current.groups));
+      const results = rows(scoreSections(current.groups, current.keyDocs));
       return results.length ? results : fallbackRows();
     } catch (error) {
       console.error(error);

@@ -33,7 +33,7 @@ import re
 from docutils import nodes
 from sphinx import addnodes
 
-from .search_words import FILLER_WORDS, STOP_WORDS, SYNONYMS
+from .search_words import FILLER_WORDS, STOP_WORDS, SYNONYMS, normalise
 from .upstream import UpstreamChanged
 
 DATA_FILE = "search-data.js"
@@ -142,7 +142,7 @@ def search_data(app):
 
     env = app.env
     language = SearchEnglish({})  # the same splitting, stemming and stop words as Sphinx's own index
-    docs, titles, sections, text, heads, labels, keywords = [], [], [], {}, {}, {}, {}
+    docs, titles, sections, text, heads, labels, keywords, phrases = [], [], [], {}, {}, {}, {}, {}
     for docname in sorted(env.found_docs):
         doctree = env.get_doctree(docname)
         doc = len(docs)
@@ -150,6 +150,10 @@ def search_data(app):
         titles.append(env.titles[docname].astext() if docname in env.titles else docname)
         meta = getattr(env, "handbook_pages", {}).get(docname, {})
         keywords[doc] = [stem for kw in meta.get("keywords") or [] for stem in stems(str(kw), language)]
+        for kw in meta.get("keywords") or []:
+            phrase = normalise(str(kw))
+            if " " in phrase:
+                phrases.setdefault(phrase, []).append(doc)
         for anchor, heading, words in page_sections(doctree, env, app.builder.tags):
             index = len(sections)
             sections.append([doc, anchor, heading])
@@ -168,6 +172,7 @@ def search_data(app):
         "labels": dict(sorted(labels.items())),
         "text": dict(sorted(text.items())),
         "keywords": {str(doc): sorted(set(kws)) for doc, kws in keywords.items() if kws},
+        "keyphrases": dict(sorted(phrases.items())),
         "weights": {docs.index(name): weight for name, weight in PAGE_WEIGHTS.items() if name in docs},
         "stopwords": sorted(STOP_WORDS),
         "fillers": sorted(FILLER_WORDS),
