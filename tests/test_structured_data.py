@@ -11,12 +11,14 @@ and groups as reviewers, and text that would end the script element early.
 
 import functools
 import json
+import os
 import re
 import zipfile
 
 import pytest
 from bs4 import BeautifulSoup
 from conftest import ALL_PAGES, EPUB, ROOT, SITE_URL, build_in_process, copy_root, front_matter, html_page
+from sphinx.testing.util import SphinxTestApp
 
 LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
 FAQ_PAGES = ["questions"]
@@ -288,10 +290,6 @@ def test_fixture_faq_questions_group_headings_and_escaping(fixture_site):
 def test_fixture_bibliography_edit_reaches_citing_pages_on_an_incremental_build(tmp_path):
     """Only the References page is read again after a .bib edit; the pages that cite the entry are
     written again, so their citation data follows the bibliography."""
-    import os
-
-    from sphinx.testing.util import SphinxTestApp
-
     srcdir = copy_root("handbook", tmp_path / "handbook")
     outdir = srcdir / "_build" / "html"
 
@@ -316,3 +314,13 @@ def test_fixture_bibliography_edit_reaches_citing_pages_on_an_incremental_build(
     for page in ("topic", "glossary", "references"):
         assert names(page)[0].startswith("Ketamine's dose related effects"), page
     assert names("index") == []
+
+
+@pytest.mark.fast
+def test_fixture_wrong_about_entries_are_reported_not_a_traceback(build):
+    warnings = build(handbook_about=[{"type": "Drug"}, {"type": "Drug", "name": "X", "if_keyword": ["x"]},
+                                     "Ketamine", {"type": "Drug", "name": "Y", "if_keywords": "y"}])
+    found = [line for line in warnings.splitlines() if "handbook_about entry" in line]
+    assert len(found) == 4, warnings
+    assert all(line.startswith("conf.py:1: WARNING:") for line in found), found  # set on the command line
+    assert "unknown key 'if_keyword' (did you mean 'if_keywords'?)" in warnings

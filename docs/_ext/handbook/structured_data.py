@@ -39,12 +39,13 @@ asks Sphinx to write again every page that cites an entry, when a .bib file chan
 from __future__ import annotations
 
 import json
+import os
 import re
 
 from docutils import nodes
 from sphinx import addnodes
 
-from .util import warn
+from .util import did_you_mean, warn
 
 SCHEMA = "https://schema.org"
 # Words that make a reviewer's name a group, not a person: "Handbook editorial team".
@@ -202,10 +203,39 @@ def rewrite_citing_pages(app, env):
     return sorted({ref.docname for ref in env.get_domain("cite").citation_refs})
 
 
+ABOUT_KEYS = {"type": "MedicalCondition", "name": "Anxiety disorders", "if_keywords": ["esketamine"]}
+
+
+def check_about(app, config):
+    """Each handbook_about entry is {"type": ..., "name": ...} with an optional "if_keywords" list; a
+    wrong entry is reported (conf.py) and left out, rather than stopping the build with a traceback."""
+    conf = os.path.join(app.confdir, "conf.py")
+    text = open(conf, encoding="utf-8").read() if os.path.isfile(conf) else ""
+    where = f"{conf}:{text.count(chr(10), 0, max(text.find('handbook_about'), 0)) + 1}"
+    good = []
+    for entry in config.handbook_about:
+        if not isinstance(entry, dict):
+            problem = f"must be a dict such as {ABOUT_KEYS!r}, not {entry!r}"
+        elif not all(isinstance(entry.get(key), str) and entry[key].strip() for key in ("type", "name")):
+            problem = f"needs a schema.org \"type\" and a \"name\", as in {ABOUT_KEYS!r}: {entry!r}"
+        elif set(entry) - set(ABOUT_KEYS):
+            unknown = sorted(set(entry) - set(ABOUT_KEYS))[0]
+            problem = f"has an unknown key {unknown!r}{did_you_mean(unknown, ABOUT_KEYS)}: {entry!r}"
+        elif "if_keywords" in entry and not (isinstance(entry["if_keywords"], list) and
+                                             all(isinstance(word, str) for word in entry["if_keywords"])):
+            problem = f"\"if_keywords\" must be a list of front-matter keywords: {entry!r}"
+        else:
+            good.append(entry)
+            continue
+        warn(f"handbook_about entry {problem}", location=where, subtype="structured-data")
+    config.handbook_about = good
+
+
 def setup(app):
     app.add_config_value("handbook_about", [], "html", types=[list])
     app.add_config_value("handbook_faq_pages", [], "html", types=[list])
     app.add_config_value("handbook_text_license", "", "html", types=[str])
+    app.connect("config-inited", check_about)
     app.connect("env-updated", rewrite_citing_pages)
     app.connect("html-page-context", add_structured_data)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
