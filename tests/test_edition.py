@@ -192,6 +192,7 @@ def test_page_citation_names_the_page_the_edition_and_its_address():
     assert bibtex.startswith("@misc{ketamine-anxiety-handbook-2.3-a-risks,\n")
     assert "  author       = {{The Test Handbook contributors}},\n" in bibtex
     assert "  howpublished = {The Test Handbook, edition 2.3},\n" in bibtex and bibtex.endswith("\n}")
+    assert "  title        = {Side effects \\& risks},\n" in bibtex
     whole, whole_bibtex = page_citation(FakeConfig, "The Test Handbook", "https://example.org/handbook/index.html")
     assert whole.startswith("The Test Handbook contributors (2027). The Test Handbook, edition 2.3.")
     assert "howpublished" not in whole_bibtex

@@ -1,4 +1,4 @@
-"""Edition: one edition number, stated with its date in the PDF, the EPUB and on every web page.
+r"""Edition: one edition number, stated with its date in the PDF, the EPUB and on every web page.
 
 - The number lives in one place, the VERSION file at the top of the project: conf.py reads it into
   ``version`` and ``release``, and everything here reads those. CITATION.cff and .zenodo.json carry copies
@@ -10,8 +10,9 @@
 Where it shows:
 
 - PDF: the title page ("Edition 1.0, 27 November 2026" under the title; the running heads say
-  "Edition 1.0"), then an edition notice page with how to cite the edition; the pages in
-  ``handbook_appendices`` (the "What changed" page) become appendices.
+  "Edition 1.0"), then an edition notice with how to cite the edition (``\handbookeditionnotice``: a page of
+  its own, or the foot of the back of the title page where docs/_latex/handbook.sty puts crisis help); the
+  pages in ``handbook_appendices`` (the "What changed" page) become appendices.
 - HTML: each page's template context gets ``handbook_edition`` (the statement, the page's address, and
   "Cite this page" as text and as BibTeX), which docs/_templates/cite.html and edition.html show.
 - The "What changed" page includes CHANGELOG.md; an empty Unreleased section (just after a release) is
@@ -44,6 +45,12 @@ def edition_statement(config):
     return f"Edition {config.version}, {long_date(edition_date(config))}"
 
 
+def bibtex_escape(text):
+    """Text for a BibTeX field: the characters LaTeX reads as commands escaped, braces dropped."""
+    return "".join({"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "$": r"\$"}.get(c, c)
+                   for c in text if c not in "{}")
+
+
 def page_citation(config, title, url):
     """'Cite this page' as text and as a BibTeX entry. The home page cites the handbook as a whole."""
     year = edition_date(config).year
@@ -53,9 +60,9 @@ def page_citation(config, title, url):
              f"{title}. In {config.project}, edition {config.version}. {url}")
     slug = url.removeprefix(config.html_baseurl).removesuffix(".html").replace("/", "-") or "index"
     key = f"ketamine-anxiety-handbook-{config.version}" + ("" if whole else f"-{slug}")
-    fields = [("author", f"{{{config.author}}}"), ("title", title)]
+    fields = [("author", f"{{{bibtex_escape(config.author)}}}"), ("title", bibtex_escape(title))]
     if not whole:
-        fields.append(("howpublished", f"{config.project}, edition {config.version}"))
+        fields.append(("howpublished", bibtex_escape(f"{config.project}, edition {config.version}")))
     fields += [("version", config.version), ("year", str(year)), ("url", url)]
     width = max(len(name) for name, _ in fields)
     body = ",\n".join(f"  {name.ljust(width)} = {{{value}}}" for name, value in fields)
