@@ -36,19 +36,19 @@ def test_upstream_code_is_what_the_patch_was_written_for(patch):
 
 def test_a_changed_upstream_function_stops_the_build_with_a_message():
     changed = patches.Patch(name="example", apply=patches.cache_names_from_latex, package="pybtex",
-                            written_for="0.26.1", relies_on={"pybtex.richtext.Text.from_latex": "0" * 16})
+                            written_for="0.26.1", relies_on={"pybtex.richtext:Text.from_latex": "0" * 16})
     with pytest.raises(patches.UpstreamChanged) as raised:
         changed.verify()
     message = str(raised.value)
     assert "handbook patch 'example'" in message
-    assert "pybtex.richtext.Text.from_latex has changed" in message
+    assert "pybtex.richtext:Text.from_latex has changed" in message
     assert "written for pybtex 0.26.1" in message
     assert "cache_names_from_latex" in message
 
 
 def test_a_vanished_upstream_function_stops_the_build_with_a_message():
     gone = patches.Patch(name="example", apply=patches.cache_names_from_latex, package="pybtex",
-                         written_for="0.26.1", relies_on={"pybtex.richtext.Text.no_such_method": "0" * 16})
+                         written_for="0.26.1", relies_on={"pybtex.richtext:Text.no_such_method": "0" * 16})
     with pytest.raises(patches.UpstreamChanged, match="no_such_method cannot be found"):
         gone.verify()
 

@@ -205,11 +205,11 @@ PATCHES = (
         apply=keep_index_entries_between_builds,
         package="sphinx", written_for="9.0.4",
         relies_on={
-            "sphinx.builders.html.StandaloneHTMLBuilder.load_indexer": "b78f84fcc285866a",
-            "sphinx.search.IndexBuilder.load": "497d629d025b36e0",
-            "sphinx.search.IndexBuilder.prune": "cd9133b0a71ae089",
-            "sphinx.search.IndexBuilder.freeze": "2088519f168e6c7a",
-            "sphinx.search._JavaScriptIndex.loads": "ca34756ef6d897c7",
+            "sphinx.builders.html:StandaloneHTMLBuilder.load_indexer": "b78f84fcc285866a",
+            "sphinx.search:IndexBuilder.load": "497d629d025b36e0",
+            "sphinx.search:IndexBuilder.prune": "cd9133b0a71ae089",
+            "sphinx.search:IndexBuilder.freeze": "2088519f168e6c7a",
+            "sphinx.search:_JavaScriptIndex.loads": "ca34756ef6d897c7",
         },
     ),
     Patch(
@@ -217,8 +217,8 @@ PATCHES = (
         apply=remember_stems,
         package="sphinx", written_for="9.0.4",
         relies_on={
-            "sphinx.search.IndexBuilder.feed": "056af53b330d8dac",
-            "sphinx.search.en.SearchEnglish.stem": "54afa907cd62bf66",
+            "sphinx.search:IndexBuilder.feed": "056af53b330d8dac",
+            "sphinx.search.en:SearchEnglish.stem": "54afa907cd62bf66",
         },
     ),
     Patch(
@@ -226,8 +226,8 @@ PATCHES = (
         apply=serial_for_small_updates,
         package="sphinx", written_for="9.0.4",
         relies_on={
-            "sphinx.builders.Builder.read": "c937cf30a8a87fe6",
-            "sphinx.builders.Builder.build": "98501f7f3c98d44a",
+            "sphinx.builders:Builder.read": "c937cf30a8a87fe6",
+            "sphinx.builders:Builder.build": "98501f7f3c98d44a",
         },
         check=_app_has_parallel,
     ),
@@ -236,10 +236,10 @@ PATCHES = (
         apply=cache_entry_points,
         package="pybtex", written_for="0.26.1",
         relies_on={
-            "pybtex.plugin._load_entry_point": "651a544d021985ba",
-            "pybtex.plugin.enumerate_plugin_names": "a53bfce514f32af2",
-            "pybtex.plugin.register_plugin": "9464791cf0f511c9",
-            "sphinxcontrib.bibtex.plugin._entry_points": "b60f9bba35f0420c",
+            "pybtex.plugin:_load_entry_point": "651a544d021985ba",
+            "pybtex.plugin:enumerate_plugin_names": "a53bfce514f32af2",
+            "pybtex.plugin:register_plugin": "9464791cf0f511c9",
+            "sphinxcontrib.bibtex.plugin:_entry_points": "b60f9bba35f0420c",
         },
         check=_modules_use_importlib_entry_points,
     ),
@@ -247,7 +247,7 @@ PATCHES = (
         name="LaTeX names decoded once per build",
         apply=cache_names_from_latex,
         package="pybtex", written_for="0.26.1",
-        relies_on={"pybtex.richtext.Text.from_latex": "2bbce416f7552911"},
+        relies_on={"pybtex.richtext:Text.from_latex": "2bbce416f7552911"},
     ),
 )
 
@@ -270,5 +270,5 @@ def print_fingerprints():
     """Print each patch's fingerprints as the installed code has them, to paste into PATCHES."""
     for patch in PATCHES:
         print(patch.name)
-        for dotted in patch.relies_on:
-            print(f'    "{dotted}": "{fingerprint(resolve(dotted))}",')
+        for name in patch.relies_on:
+            print(f'    "{name}": "{fingerprint(resolve(name))}",')

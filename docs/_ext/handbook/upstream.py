@@ -10,10 +10,8 @@ import dataclasses
 import hashlib
 import importlib
 import importlib.metadata
-import importlib.util
 import inspect
 import linecache
-import sys
 from collections.abc import Callable
 
 from sphinx.errors import ExtensionError
@@ -23,26 +21,15 @@ class UpstreamChanged(ExtensionError):
     """Code a patch relies on is not what the patch was written for."""
 
 
-def resolve(dotted):
-    """The object at a dotted path such as 'sphinx.search.IndexBuilder.load' (its module already imported,
-    or importable)."""
-    parts = dotted.split(".")
-    split = next(n for n in range(len(parts) - 1, 0, -1) if _is_module(".".join(parts[:n])))
-    obj = importlib.import_module(".".join(parts[:split]))
-    for attr in parts[split:]:
+def resolve(name):
+    """The function at 'module:qualified.name', e.g. 'sphinx.search:IndexBuilder.load'."""
+    module, _, qualname = name.partition(":")
+    obj = importlib.import_module(module)
+    for attr in qualname.split("."):
         obj = inspect.getattr_static(obj, attr) if inspect.isclass(obj) else getattr(obj, attr)
         if isinstance(obj, classmethod | staticmethod):
             obj = obj.__func__
     return inspect.unwrap(obj)  # the original, if a patch wrapped it
-
-
-def _is_module(name):
-    if name in sys.modules:
-        return True
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:  # its parent is a module, not a package
-        return False
 
 
 def source_of(function):
@@ -67,20 +54,20 @@ class Patch:
     apply: Callable
     package: str  # the distribution whose code is patched
     written_for: str  # its version when the patch was written
-    relies_on: dict[str, str]  # dotted name of upstream code -> its fingerprint
+    relies_on: dict[str, str]  # 'module:qualified.name' of upstream code -> its fingerprint
     check: Callable[[], str | None] | None = None  # a further check; returns a problem, or None
 
     def problems(self):
         """What no longer looks as this patch expects (empty when all is well)."""
         found = []
-        for dotted, expected in self.relies_on.items():
+        for name, expected in self.relies_on.items():
             try:
-                actual = fingerprint(resolve(dotted))
-            except (ImportError, AttributeError, TypeError, OSError, StopIteration, ValueError) as err:
-                found.append(f"{dotted} cannot be found or read ({err})")
+                actual = fingerprint(resolve(name))
+            except (ImportError, AttributeError, TypeError, OSError, ValueError) as err:
+                found.append(f"{name} cannot be found or read ({err})")
                 continue
             if actual != expected:
-                found.append(f"{dotted} has changed (fingerprint {actual}, patch written for {expected})")
+                found.append(f"{name} has changed (fingerprint {actual}, patch written for {expected})")
         if self.check is not None and (problem := self.check()):
             found.append(problem)
         return found
