@@ -38,6 +38,7 @@
   const FALLBACK_PAGES = [QUESTIONS_PAGE, "summary", "glossary"];
   const FIRST_DISTINCT_PAGES = 5; // the first results come from this many different pages
   const MORE_PER_PAGE = 2; // further sections of one page that may be listed
+  const MAX_RESULTS = 15; // a reader looks at the first few; each one listed costs a page fetch
   const SYNONYM_WEIGHTS = [0.9, 0.75, 0.65, 0.6]; // a word the reader did not type counts less, the
   // first word a synonym lists (its main meaning) more than the others
   const PHRASE_WORD_WEIGHT = 0.5; // the words of two that the handbook writes as one ("side effects")
@@ -231,6 +232,7 @@
       .flatMap((list) => list.slice(1, 1 + MORE_PER_PAGE).filter((item) => item[1] >= 0.5 * best));
     const ordered = [...first.slice(0, FIRST_DISTINCT_PAGES), ...[...first.slice(FIRST_DISTINCT_PAGES), ...more].sort((a, b) => b[1] - a[1])];
     return ordered
+      .slice(0, MAX_RESULTS)
       .map(([x, score, heading], rank) => {
         const [doc, anchor, title] = sections[x];
         const page = data.titles[doc];
@@ -258,7 +260,7 @@
   /** A line above the results saying what was searched for, and which words were left out. */
   const explain = (current) => {
     const out = document.getElementById("search-results");
-    if (!out || !Search.output) return;
+    if (!out || !Search.output || Search.output.parentNode !== out) return;
     const note = document.createElement("p");
     note.classList.add("search-note");
     const searched = current.groups.map((g) => g.phrase);
@@ -281,7 +283,8 @@
   const originalSummary = Search.makeSearchSummary;
 
   Search._parseQuery = (query) => {
-    const parsed = originalParse(query);
+    parsed.clear();
+    const parsedQuery = originalParse(query);
     try {
       current = plan(query);
       // Stems for the snippet, rarest last (Sphinx centres the snippet on the last one it finds),
@@ -289,15 +292,15 @@
       const all = new Map();
       current.groups.forEach((g) => g.alts.forEach((w, s) => all.set(s, Math.max(all.get(s) || 0, w * rarity(s)))));
       const searchTerms = new Set([...all.entries()].sort((a, b) => a[1] - b[1]).map(([s]) => s));
-      const highlightTerms = parsed[3];
+      const highlightTerms = parsedQuery[3];
       current.groups.forEach((g) => words(g.phrase).forEach((w) => stop.has(w) || highlightTerms.add(w)));
       current.rarity = all;
       current.highlightTerms = highlightTerms;
-      return [parsed[0], searchTerms, parsed[2], highlightTerms, new Set()];
+      return [parsedQuery[0], searchTerms, parsedQuery[2], highlightTerms, new Set()];
     } catch (error) {
       console.error(error);
       current = null;
-      return parsed;
+      return parsedQuery;
     }
   };
 
@@ -314,10 +317,23 @@
     }
   };
 
+  // Each page is parsed once per search, though several of its sections may be listed.
+  const parsed = new Map();
+  const sectionText = (htmlText, anchor) => {
+    if (!parsed.has(htmlText)) {
+      const doc = new DOMParser().parseFromString(htmlText, "text/html");
+      doc.querySelectorAll(".headerlink, script, style").forEach((el) => el.remove());
+      parsed.set(htmlText, doc);
+    }
+    const doc = parsed.get(htmlText);
+    const part = (anchor && doc.querySelector(`[role="main"] ${anchor}`)) || doc.querySelector('[role="main"]');
+    return part ? part.textContent : "";
+  };
+
   Search.makeSearchSummary = (htmlText, keywords, anchor) => {
     if (!current || !current.rarity) return originalSummary(htmlText, keywords, anchor);
     try {
-      const text = Search.htmlToText(htmlText, anchor).replace(/\s+/g, " ").trim();
+      const text = sectionText(htmlText, anchor).replace(/\s+/g, " ").trim();
       if (!text) return null;
       let best = null;
       const found = new Set();
