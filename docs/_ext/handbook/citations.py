@@ -180,7 +180,9 @@ def check_bibliography(app):
             warn(f"bibliography entry '{key}' has an unknown type '@{entry.type}'"
                  f"{did_you_mean(entry.type, known_types) or ': use @article, @book or @misc'}",
                  location=where, subtype="bib")
-            entry.type = "misc"  # so that formatting it goes on, instead of stopping the build
+            # Formatted as misc, so the build goes on to report the rest instead of stopping with a traceback.
+            # (After a failed build `make` drops Sphinx's saved state, so the next one reads the file again.)
+            entry.type = "misc"
         missing = [f for f in NEEDED_FIELDS.get(entry.type, ("title",))
                    if not (entry.fields.get(f, "").strip() or (f == "author" and entry.persons.get(f)))]
         if missing:

@@ -128,10 +128,10 @@ class SuggestLinkTargets(SphinxPostTransform):
     def run(self, **kwargs):
         env = self.env
         std = env.domains["std"]
-        labels = set(std.labels) | set(std.anonlabels)
         for node in list(self.document.findall(pending_xref)):
             if node.get("reftype") != "myst":
                 continue
+            labels = set(std.labels) | set(std.anonlabels)
             target, doc = node.get("reftarget", ""), node.get("refdoc", env.docname)
             if node.get("refdomain") == "doc":
                 anchor = node.get("reftargetid")
