@@ -20,6 +20,8 @@ CASES = {
                       r"written '\(name\)=' on the line above a heading"),
     "label-with-text-near-miss": ("See {ref}`the section <topic-sectio>`.",
                                   r"undefined label: 'topic-sectio' \(did you mean 'topic-section'\?\)"),
+    "label-not-on-a-heading": ("See {ref}`index-intro`.", r"label 'index-intro' is not above a heading, so a link to "
+                               r"it needs its own text: write \{ref\}`your words <index-intro>`"),
     "page-near-miss": ("See {doc}`glosary`.", r"unknown document: 'glosary' \(did you mean 'glossary'\?\)"),
     "page-unknown": ("See {doc}`zzz-no-page`.", r"unknown document: 'zzz-no-page': name a page by its file name "
                      r"without '\.md'"),

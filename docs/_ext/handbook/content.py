@@ -106,9 +106,15 @@ def warn_unknown_target(app, env, node, contnode):
     if not (app.config.nitpicky or node.get("refwarn")) or {(f"std:{reftype}", target), (reftype, target)} & set(
             app.config.nitpick_ignore):
         return None
+    std = env.domains["std"]
+    if reftype == "ref" and target in std.anonlabels:  # a label that is not on a heading: no text to show
+        logging.getLogger(__name__).warning(
+            f"label {target!r} is not above a heading, so a link to it needs its own text: write "
+            f"{{ref}}`your words <{target}>`", location=node, type="ref", subtype=reftype)
+        raise NoUri
     message, hint = UNKNOWN_TARGET[reftype]
     wanted = target.lower() if reftype == "term" else target
-    suggestion = did_you_mean(wanted, known_targets(env, env.domains["std"], reftype)) or f": {hint}"
+    suggestion = did_you_mean(wanted, known_targets(env, std, reftype)) or f": {hint}"
     logging.getLogger(__name__).warning(message.format(target=target) + suggestion, location=node,
                                         type="ref", subtype=reftype)
     raise NoUri
