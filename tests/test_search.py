@@ -171,6 +171,17 @@ def test_a_word_the_handbook_does_not_use_leaves_the_rest_of_the_question(search
 
 
 @browser
+@pytest.mark.parametrize("query,expected", [
+    ("can I have ketamine while pregnent", "benefits-and-risks"),
+    ("is ketamine adictive", "benefits-and-risks"),
+    ("can I drvie after ketamine", "benefits-and-risks"),
+])
+def test_a_typing_slip_still_finds_the_answer(search_page, query, expected):
+    top = pages(ranked(search_page, query))
+    assert expected in top[:3], f"{query!r}: top pages {top[:5]}"
+
+
+@browser
 def test_only_unknown_words_offer_the_common_questions(search_page):
     links = run(search_page, "qwertyuiop zxcvbnm")
     assert links and links[0] == "questions.html", links

@@ -54,6 +54,7 @@
   const fillers = new Set(data.fillers);
   const synonyms = data.synonyms;
   const longestPhrase = Math.max(...Object.keys(synonyms).map((k) => k.split(" ").length));
+  const singleWordKeys = Object.keys(synonyms).filter((k) => !k.includes(" "));
   const sections = data.sections; // [doc, anchor, heading]
   const keywordDocs = {}; // stem -> docs whose front-matter keywords hold it
   for (const [doc, stems] of Object.entries(data.keywords))
@@ -96,20 +97,34 @@
   // How rare a word is among the sections: a word in most of them (ketamine, anxiety) tells little.
   const rarity = (s) => Math.max(0.1, Math.log((sections.length + 1) / (where(s).df + 0.5)));
 
-  /** Known stems for a word: its own, or (if unknown) known stems it is the start of. A reader's stop
-   * word is skipped; a synonym's words are the handbook's, so they are not. */
+  /** Whether two words are at most one typing slip apart (a letter added, lost, changed or swapped). */
+  const oneSlipApart = (a, b) => {
+    if (Math.abs(a.length - b.length) > 1 || a === b) return a === b;
+    let i = 0;
+    while (i < a.length && i < b.length && a[i] === b[i]) i++;
+    const rest = (x, y) => a.slice(x) === b.slice(y);
+    if (a.length === b.length)
+      return rest(i + 1, i + 1) || (a[i] === b[i + 1] && a[i + 1] === b[i] && rest(i + 2, i + 2));
+    return a.length > b.length ? rest(i + 1, i) : rest(i, i + 1);
+  };
+
+  /** Known stems for a word: its own; if unknown, known stems it is the start of, or else known words
+   * one typing slip away ("pregnent"). A reader's stop word is skipped; a synonym's words are the
+   * handbook's, so they are not. */
   const alternativesFor = (word, weight, into, typed = true) => {
     if ((typed && stop.has(word)) || /^\d{1,2}$/.test(word)) return;
     const s = stemOf(word);
     const add = (stem, w) => into.set(stem, Math.max(into.get(stem) || 0, w));
     if (known.has(s)) add(s, weight);
     else if (known.has(word)) add(word, weight);
-    else if (s.length >= 4)
-      knownList
-        .filter((k) => k.startsWith(s))
+    else if (s.length >= 4) {
+      const longer = knownList.filter((k) => k.startsWith(s));
+      const slips = longer.length || word.length < 5 ? [] : knownList.filter((k) => oneSlipApart(k, s));
+      [...longer, ...slips]
         .sort((a, b) => a.length - b.length)
         .slice(0, 3)
         .forEach((k) => add(k, weight * PREFIX_WEIGHT));
+    }
   };
 
   /** The question as groups of alternative stems, one group per word or phrase the reader typed. */
@@ -141,7 +156,16 @@
           break;
         }
       }
-      if (used === 1 && alts.size === 0) alternativesFor(typed[i], 1, alts);
+      if (used === 1 && alts.size === 0) {
+        // A word the handbook does not use may be a slip for a reader's word we know ("pregnent").
+        const word = typed[i];
+        const slip = known.has(stemOf(word)) || word.length < 5 ? undefined : singleWordKeys.find((k) => oneSlipApart(k, word));
+        if (slip) {
+          alternativesFor(slip, PREFIX_WEIGHT, alts, false);
+          words(synonyms[slip]).forEach((w, k) =>
+            alternativesFor(w, PREFIX_WEIGHT * SYNONYM_WEIGHTS[Math.min(k, SYNONYM_WEIGHTS.length - 1)], alts, false));
+        } else alternativesFor(word, 1, alts);
+      }
       const phrase = typed.slice(i, i + used).join(" ");
       if (alts.size) groups.push({ phrase, alts });
       else if (!typed.slice(i, i + used).every((w) => stop.has(w) || /^\d{1,2}$/.test(w))) dropped.push(phrase);
