@@ -167,7 +167,10 @@
         } else alternativesFor(word, 1, alts);
       }
       const phrase = typed.slice(i, i + used).join(" ");
-      if (alts.size) groups.push({ phrase, alts });
+      const also = Object.prototype.hasOwnProperty.call(synonyms, phrase)
+        ? words(synonyms[phrase]).filter((w) => !phrase.split(" ").includes(w) && known.has(stemOf(w))).slice(0, 2)
+        : [];
+      if (alts.size) groups.push({ phrase, alts, also });
       else if (!typed.slice(i, i + used).every((w) => stop.has(w) || /^\d{1,2}$/.test(w))) dropped.push(phrase);
       i += used;
     }
@@ -291,7 +294,8 @@
     if (!searched.length)
       note.textContent = "No page of the handbook uses those words. You may find your answer among the common questions.";
     else {
-      note.textContent = `Searched for: ${searched.join(", ")}.`;
+      const also = [...new Set(current.groups.flatMap((g) => g.also))].slice(0, 6);
+      note.textContent = `Searched for: ${searched.join(", ")}${also.length ? ` (also ${also.join(", ")})` : ""}.`;
       if (current.dropped.length) note.textContent += ` Not found in the handbook: ${current.dropped.join(", ")}.`;
     }
     out.insertBefore(note, Search.output);
@@ -351,7 +355,11 @@
     }
     const doc = parsed.get(htmlText);
     const part = (anchor && doc.querySelector(`[role="main"] ${anchor}`)) || doc.querySelector('[role="main"]');
-    return part ? part.textContent : "";
+    if (!part) return "";
+    // The result's title already shows the heading; the evidence label is a rating, not the answer.
+    const body = part.cloneNode(true);
+    body.querySelectorAll("h1, h2, h3, h4, h5, h6, .evidence, .crisis-link").forEach((el) => el.remove());
+    return body.textContent.trim() ? body.textContent : part.textContent;
   };
 
   Search.makeSearchSummary = (htmlText, keywords, anchor) => {
