@@ -27,7 +27,7 @@ CASES = {
                      r"without '\.md'"),
     "term-near-miss": ("A {term}`ketamin` dose.", r"term not in glossary: 'ketamin' \(did you mean 'ketamine'\?\)"),
     "term-near-miss-with-text": ("The {term}`receptors <NMDA receptr>`.",
-                                 r"term not in glossary: 'NMDA receptr' \(did you mean 'nmda receptor'\?\)"),
+                                 r"term not in glossary: 'NMDA receptr' \(did you mean 'NMDA receptor'\?\)"),
     "term-unknown": ("A {term}`zzzyzx`.", r"term not in glossary: 'zzzyzx': add the term to glossary\.md"),
     "citation-key-near-miss": ("A claim {cite:p}`glue2071`.",
                                r"could not find bibtex key \"glue2071\" \(did you mean 'glue2017'\?\)"),

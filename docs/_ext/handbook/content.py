@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 
 from docutils import nodes
@@ -86,12 +87,13 @@ UNKNOWN_TARGET = {
 
 
 def known_targets(env, domain, reftype):
-    """The names a reference of this type may use, as Sphinx would match them."""
+    """The names a reference of this type may use, as Sphinx matches them (glossary terms whatever their
+    case), each with the name to suggest."""
     if reftype in ("ref", "numref"):
-        return set(domain.labels) | set(domain.anonlabels)
+        return {name: name for name in [*domain.labels, *domain.anonlabels]}
     if reftype == "doc":
-        return set(env.found_docs)
-    return {name.lower() for name, _, objtype, *_ in domain.get_objects() if objtype == "term"}
+        return {name: name for name in env.found_docs}
+    return {name.lower(): name for name, _, objtype, *_ in domain.get_objects() if objtype == "term"}
 
 
 def warn_unknown_target(app, env, node, contnode):
@@ -113,8 +115,9 @@ def warn_unknown_target(app, env, node, contnode):
             f"{{ref}}`your words <{target}>`", location=node, type="ref", subtype=reftype)
         raise NoUri
     message, hint = UNKNOWN_TARGET[reftype]
-    wanted = target.lower() if reftype == "term" else target
-    suggestion = did_you_mean(wanted, known_targets(env, std, reftype)) or f": {hint}"
+    known = known_targets(env, std, reftype)
+    close = difflib.get_close_matches(target.lower() if reftype == "term" else target, known, n=1, cutoff=0.6)
+    suggestion = f" (did you mean '{known[close[0]]}'?)" if close else f": {hint}"
     logging.getLogger(__name__).warning(message.format(target=target) + suggestion, location=node,
                                         type="ref", subtype=reftype)
     raise NoUri
