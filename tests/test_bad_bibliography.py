@@ -37,6 +37,8 @@ ENTRIES = {
     "noauthor": (entry("noauthor", author=None), r"\(@article\) has no author field: add author = \{"),
     "noyear": (entry("noyear", year=None), r"\(@article\) has no year field: add year = \{2017\}"),
     "nojournal": (entry("nojournal", journal=None), r"\(@article\) has no journal field: add journal = \{"),
+    "noauthornotitle": (entry("noauthornotitle", author=None, title=None),
+                        r"\(@article\) has no author and no title field: add author = \{"),
     "misctitle": (entry("misctitle", kind="misc", title=None, journal=None), r"\(@misc\) has no title field"),
     "badyear": (entry("badyear", year="2O20"), r"has year '2O20': write the year as four digits"),
     "badtype": (entry("badtype", kind="artcle"), r"has an unknown type '@artcle' \(did you mean 'article'\?\)"),
@@ -87,6 +89,8 @@ UNREADABLE = {
     "authors-separated-by-commas": (entry("commas", author="Doe, J., Roe, R., Poe, P."), "author = ",
                                     r"bibliography entry cannot be read: Too many commas in 'Doe, J\., Roe, R\., "
                                     r"Poe, P\.': separate the authors with ' and ', not commas"),
+    "unbalanced-brace": (entry("unbalanced", author="Doe, J{. and Roe, R."), "@article{unbalanced",
+                         r"bibliography file does not parse: syntax error in line \d+: premature end of file"),
     "field-given-twice": (entry("twice").replace("  year", "  doi = {10.1000/again},\n  year"), "@article{twice",
                           r"bibliography entry cannot be read: entry with key twice has a duplicate doi field: "
                           r"keep one of them"),

@@ -69,10 +69,17 @@ def bib_paths(app):
 
 
 def entry_lines(text):
-    """(key, line) of each '@type{key,' in a .bib text, in order, repeats included."""
-    return [(m.group(1), text.count("\n", 0, m.start()) + 1)
-            for m in re.finditer(r"^[ \t]*@(?!comment|string|preamble)\w+\s*[{(]\s*([^,\s]+)", text,
-                                 re.MULTILINE | re.IGNORECASE)]
+    """(key, line) of each '@type{key,' in a .bib text, in order, repeats included. An entry without a key
+    gets the name pybtex gives it: unnamed-1, unnamed-2..."""
+    found, unnamed = [], 0
+    for m in re.finditer(r"^[ \t]*@(?!comment|string|preamble)\w+\s*[{(]\s*([^,\s]*)", text,
+                         re.MULTILINE | re.IGNORECASE):
+        key = m.group(1)
+        if not key:
+            unnamed += 1
+            key = f"unnamed-{unnamed}"
+        found.append((key, text.count("\n", 0, m.start()) + 1))
+    return found
 
 
 # How to fix what pybtex reports about an entry it could read, by the error's class name.
@@ -189,6 +196,10 @@ def check_bibliography(app):
             wanted = ", ".join(EXAMPLE_FIELD.get(f, f"{f} = {{...}}") for f in missing)
             warn(f"bibliography entry '{key}' (@{entry.type}) has no {' and no '.join(missing)} field: add "
                  f"{wanted}", location=where, subtype="bib")
+        if not (entry.fields.get("title", "").strip() or entry.persons.get("author") or entry.persons.get("editor")):
+            # Author-year citations need an author or a title: without either, formatting a citation of this
+            # entry would stop the build with a traceback. The build fails on the warning above anyway.
+            entry.fields["title"] = f"[{key}: no title]"
         names = entry.persons.get("author", [])
         if any(part.lower() == "and" for person in names
                for part in person.first_names + person.middle_names + person.prelast_names + person.last_names):
