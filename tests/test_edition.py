@@ -20,6 +20,11 @@ RELEASED = re.compile(r"^## \[(\d+\.\d+)\] - (\d{4}-\d{2}-\d{2})$", re.MULTILINE
 STATEMENT = re.compile(r"Edition (\d+\.\d+), (\d{1,2}) (" + "|".join(MONTHS) + r") (\d{4})")
 
 
+def long_date(iso):
+    date = datetime.date.fromisoformat(iso)
+    return f"{date.day} {MONTHS[date.month - 1]} {date.year}"
+
+
 def statement_date(match):
     return datetime.date(int(match.group(4)), MONTHS.index(match.group(3)) + 1, int(match.group(2)))
 
@@ -154,7 +159,7 @@ def test_what_changed_page_shows_every_edition_of_the_changelog(built):
     page = html_page("changes")
     headings = [h.get_text(strip=True).rstrip("#¶") for h in page.select("article h2")]
     for version, date in RELEASED.findall(CHANGELOG):
-        assert f"[{version}] - {date}" in headings, f"What changed lacks edition {version}: {headings}"
+        assert f"Edition {version}, {long_date(date)}" in headings, f"What changed lacks edition {version}: {headings}"
     assert page.select_one("article h2") is not None and "Medical content" in page.get_text()
 
 
@@ -166,7 +171,7 @@ def test_pdf_has_what_changed_as_an_appendix(built):
 
     text = "\n".join(page.extract_text() or "" for page in PdfReader(str(PDF)).pages[-12:])
     assert re.search(r"APPENDIX\s*A\s*WHAT CHANGED", text), "no Appendix A: What changed near the PDF's end"
-    assert f"[{VERSION}]" in text
+    assert f"Edition {VERSION}, {long_date(RELEASED.search(CHANGELOG).group(2))}" in text
 
 
 
@@ -239,5 +244,5 @@ def test_what_changed_leaves_out_an_empty_unreleased_section(tmp_path, unrelease
                            builder="html")
     assert "WARNING" not in warnings, warnings
     page = (tmp_path / "src" / "_build" / "html" / "changes.html").read_text(encoding="utf-8")
-    assert "[1.0] - 2026-10-01" in page
-    assert ("[Unreleased]" in page) == bool(unreleased)
+    assert "Edition 1.0, 1 October 2026" in page and "[1.0]" not in page
+    assert ("Since the last edition" in page) == bool(unreleased) and "[Unreleased]" not in page

@@ -15,8 +15,8 @@ Where it shows:
   pages in ``handbook_appendices`` (the "What changed" page) become appendices.
 - HTML: each page's template context gets ``handbook_edition`` (the statement, the page's address, and
   "Cite this page" as text and as BibTeX), which docs/_templates/cite.html and edition.html show.
-- The "What changed" page includes CHANGELOG.md; an empty Unreleased section (just after a release) is
-  left out.
+- The "What changed" page includes CHANGELOG.md, its headings read as "Edition 1.1, 5 January 2027" and
+  "Since the last edition" (left out while empty, just after a release).
 - EPUB: the description and contributor in content.opf (Sphinx writes "unknown" otherwise), beside the
   version Sphinx already records there (ibooks:version).
 """
@@ -24,6 +24,7 @@ Where it shows:
 from __future__ import annotations
 
 import datetime
+import re
 
 from docutils import nodes
 from sphinx import addnodes
@@ -158,19 +159,32 @@ def start_appendices(app, doctree, docname):
 # -- The changelog page ---------------------------------------------------------------------------
 
 
-def drop_empty_unreleased(app, doctree):
-    """Right after a release the changelog's Unreleased section is empty: leave it out of the pages
-    rather than print a bare "[Unreleased]" heading in the book."""
+RELEASED_HEADING = re.compile(r"^\[(\d+\.\d+)\] - (\d{4}-\d{2}-\d{2})$")
+UNRELEASED_HEADING = "[Unreleased]"
+UNRELEASED_TITLE = "Since the last edition"
+
+
+def readable_changelog(app, doctree):
+    """CHANGELOG.md's headings as readers read them: "[1.1] - 2027-01-05" becomes "Edition 1.1, 5 January
+    2027" and "[Unreleased]" becomes "Since the last edition". Right after a release the Unreleased section
+    is empty: it is left out rather than printed as a bare heading."""
     for section in list(doctree.findall(nodes.section)):
         title = section.next_node(nodes.title)
-        if title is not None and title.astext() == "[Unreleased]" and \
-                not [child for child in section.children if not isinstance(child, (nodes.title, nodes.target))]:
-            section.parent.remove(section)
+        text = title.astext() if title is not None else ""
+        released = RELEASED_HEADING.match(text)
+        if released:
+            date = datetime.date.fromisoformat(released.group(2))
+            title.children = [nodes.Text(f"Edition {released.group(1)}, {long_date(date)}")]
+        elif text == UNRELEASED_HEADING:
+            if not [child for child in section.children if not isinstance(child, (nodes.title, nodes.target))]:
+                section.parent.remove(section)
+            else:
+                title.children = [nodes.Text(UNRELEASED_TITLE)]
 
 
 def setup(app):
     app.add_config_value("handbook_appendices", ["changes"], "env")
-    app.connect("doctree-read", drop_empty_unreleased, priority=400)  # before Sphinx collects the contents
+    app.connect("doctree-read", readable_changelog, priority=400)  # before Sphinx collects the contents
     app.connect("config-inited", set_up_title_page)
     app.connect("html-page-context", add_edition_to_page)
     app.connect("doctree-resolved", start_appendices)
