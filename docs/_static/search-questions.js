@@ -47,6 +47,7 @@
   const QUESTION_BONUS = 1.15; // a heading that asks a question is followed by its answer
   const HEADING = 3; // what a word counts for in a section's heading, against 1 in its text
   const PAGE_TITLE = 5; // in the page's title
+  const TERM = 1.5; // in a glossary entry's term: a definition answers "what is", rarely a whole question
   const KEYPHRASE = 3; // what a page gains when the question holds one of its keywords of several words
 
   const stemmer = new Stemmer();
@@ -55,7 +56,7 @@
   const synonyms = data.synonyms;
   const longestPhrase = Math.max(...Object.keys(synonyms).map((k) => k.split(" ").length));
   const singleWordKeys = Object.keys(synonyms).filter((k) => !k.includes(" "));
-  const sections = data.sections; // [doc, anchor, heading]
+  const sections = data.sections; // [doc, anchor, heading, 1 for a glossary entry]
   const keywordDocs = {}; // stem -> docs whose front-matter keywords hold it
   for (const [doc, stems] of Object.entries(data.keywords))
     for (const s of stems) (keywordDocs[s] = keywordDocs[s] || []).push(Number(doc));
@@ -200,7 +201,7 @@
     const scored = [];
     for (const x of candidates) {
       const doc = sections[x][0];
-      const headWeight = sections[x][1] ? HEADING : PAGE_TITLE;
+      const headWeight = sections[x][3] ? TERM : sections[x][1] ? HEADING : PAGE_TITLE;
       let total = 0;
       let local = 0; // how much of the question (by rarity) the section itself holds
       let onPage = 0; // how much its page holds

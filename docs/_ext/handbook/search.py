@@ -85,7 +85,7 @@ def own_text(node, env, tags, out):
     for child in node.children:
         if isinstance(child, nodes.Text):
             out.append(child.astext())
-        elif isinstance(child, (nodes.section, nodes.title, nodes.comment, addnodes.index,
+        elif isinstance(child, (nodes.section, nodes.title, nodes.comment, addnodes.index, addnodes.glossary,
                                 nodes.substitution_definition, nodes.system_message)):
             continue
         elif isinstance(child, addnodes.only) and not tags.eval_condition(child["expr"]):
@@ -113,14 +113,25 @@ def xref_text(node, env):
 
 
 def page_sections(doctree, env, tags):
-    """(anchor, heading, text) for each section of a page: the page's own top first, anchor ''."""
+    """(anchor, heading, text, is_term) for each section of a page: the page's own top first, anchor ''; and for
+    each glossary entry, its terms as the heading and its definition as the text, so a question about
+    a word lands on its definition."""
     found = []
     for number, section in enumerate(doctree.findall(nodes.section)):
         title = section.next_node(nodes.title)
         words = []
         own_text(section, env, tags, words)
         anchor = "" if number == 0 else (section["ids"][0] if section["ids"] else "")
-        found.append((anchor, title.astext() if title is not None else "", " ".join(words)))
+        found.append((anchor, title.astext() if title is not None else "", " ".join(words), 0))
+    for glossary in doctree.findall(addnodes.glossary):
+        for item in glossary.findall(nodes.definition_list_item):
+            terms = [term for term in item.children if isinstance(term, nodes.term)]
+            if not terms or not terms[0]["ids"]:
+                continue
+            words = []
+            for definition in item.findall(nodes.definition):
+                own_text(definition, env, tags, words)
+            found.append((terms[0]["ids"][0], ", ".join(term.astext() for term in terms), " ".join(words), 1))
     return found
 
 
@@ -154,9 +165,9 @@ def search_data(app):
             phrase = normalise(str(kw))
             if " " in phrase:
                 phrases.setdefault(phrase, []).append(doc)
-        for anchor, heading, words in page_sections(doctree, env, app.builder.tags):
+        for anchor, heading, words, is_term in page_sections(doctree, env, app.builder.tags):
             index = len(sections)
-            sections.append([doc, anchor, heading])
+            sections.append([doc, anchor, heading, is_term])
             for stem in stems(heading, language):
                 heads.setdefault(stem, []).append(index)
             # A section's label names its subject too ("anxiety-symptoms" for "How anxiety can feel").
