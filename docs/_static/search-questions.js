@@ -2,18 +2,21 @@
  * Search that answers questions (loaded on the search page only; see docs/_ext/handbook/search.py).
  *
  * Sphinx's own search wants every word of a query on one page and ranks the pages it finds by a fixed
- * score, which suits single words, not questions. This script keeps Sphinx's search page, its index,
- * its display and its highlighting, and changes three steps of searchtools.js:
+ * score, which suits single words, not questions. This script keeps Sphinx's search page, its display
+ * and its highlighting, ranks with a section-level index of its own, and changes three steps of
+ * searchtools.js:
  *
  * 1. Search._parseQuery: the question is rewritten. A reader's phrase or word gains the words the
  *    handbook uses for it ("habit-forming" -> misuse, addiction; "nose spray" -> esketamine), the small
- *    words of asking are dropped ("can I ... after"), and so is any word the handbook does not use, so
- *    no word empties the results.
+ *    words of asking are dropped ("can I ... after"), a word one typing slip from a known one counts as
+ *    it ("pregnent"), and any other word the handbook does not use is dropped, so no word empties the
+ *    results.
  * 2. Search._performSearch: every section of every page is scored by the words it shares with the
  *    question, each word weighted by how rare it is in the handbook, a match in a heading or in the
  *    page's keywords counting for more, and sections that hold more of the question's words ranking
- *    higher. Results are sections, so a link opens where the answer is. The first results come from
- *    different pages. When nothing is left to search, the common questions are offered.
+ *    higher. Results are sections (and glossary entries), so a link opens where the answer is. The
+ *    first results come from different pages. When nothing is left to search, the common questions
+ *    are offered. A line above the results says what was searched for and what was left out.
  * 3. Search.makeSearchSummary: the snippet is cut around the rarest word of the question that the
  *    section contains, and the words that matched (the handbook's forms of them) are highlighted.
  *
@@ -39,11 +42,12 @@
   const FIRST_DISTINCT_PAGES = 5; // the first results come from this many different pages
   const MORE_PER_PAGE = 2; // further sections of one page that may be listed
   const MAX_RESULTS = 15; // a reader looks at the first few; each one listed costs a page fetch
-  const SYNONYM_WEIGHTS = [0.9, 0.75, 0.65, 0.6]; // a word the reader did not type counts less, the
-  // first word a synonym lists (its main meaning) more than the others
+  // A word the reader did not type counts less; the first word a synonym lists (its main meaning) more
+  // than the others.
+  const SYNONYM_WEIGHTS = [0.9, 0.75, 0.65, 0.6];
   const PHRASE_WORD_WEIGHT = 0.5; // the words of two that the handbook writes as one ("side effects")
   const ALSO_MATCHED = 0.25; // what a second word of the same group adds
-  const PREFIX_WEIGHT = 0.6; // so does a longer word that starts with an unknown one
+  const PREFIX_WEIGHT = 0.6; // a known word found for an unknown one (longer, or one typing slip away)
   const QUESTION_BONUS = 1.15; // a heading that asks a question is followed by its answer
   const HEADING = 3; // what a word counts for in a section's heading, against 1 in its text
   const PAGE_TITLE = 5; // in the page's title
@@ -83,7 +87,7 @@
   const compounds = (text) =>
     [...text.toLowerCase().matchAll(/[\p{L}\p{N}]+(?:-[\p{L}\p{N}]+)+/gu)].map((m) => m[0].replace(/-/g, ""));
 
-  const sectionSets = {}; // stem -> {head: Set, text: Set, docs: Set}
+  const sectionSets = {}; // stem -> the sections holding it in heading, text or label, their pages, df
   const where = (s) => {
     if (!sectionSets[s]) {
       const head = new Set(data.heads[s] || []);
