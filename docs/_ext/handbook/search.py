@@ -6,8 +6,8 @@
 * Each heading that asks a question (ends in "?") becomes an index entry pointing at its section, so a
   question on the common-questions page is a result of its own that opens at its answer.
 * The search page gets a second, section-level index, ``_static/search-data.js``: for every section of
-  every page, its anchor, its heading, and the stems of its own words, with the page's keywords and the
-  reader-word lists of search_words.py. The search page's script, docs/_static/search-questions.js,
+  every page (and every glossary entry), its anchor, its heading, and the stems of its own words, with
+  the page's keywords and the reader-word lists of search_words.py. The search page's script, docs/_static/search-questions.js,
   reads it to rank whole questions: it rewrites the query (stop words out, readers' words to the
   handbook's), scores each section by the words it shares with the query, weighting rare words and
   headings, and lists sections, so a result opens where the answer is and its snippet shows the words
