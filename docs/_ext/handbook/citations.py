@@ -21,7 +21,7 @@ import pybtex.errors
 from pybtex.database.input.bibtex import Parser
 from pybtex.scanner import PybtexSyntaxError
 
-from .util import did_you_mean, warn
+from .util import bib_entry_lines, bib_entry_locations, did_you_mean, warn
 
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 
@@ -68,20 +68,6 @@ def bib_paths(app):
     return [(Path(app.confdir) / name).resolve() for name in app.config.bibtex_bibfiles or []]
 
 
-def entry_lines(text):
-    """(key, line) of each '@type{key,' in a .bib text, in order, repeats included. An entry without a key
-    gets the name pybtex gives it: unnamed-1, unnamed-2..."""
-    found, unnamed = [], 0
-    for m in re.finditer(r"^[ \t]*@(?!comment|string|preamble)\w+\s*[{(]\s*([^,\s]*)", text,
-                         re.MULTILINE | re.IGNORECASE):
-        key = m.group(1)
-        if not key:
-            unnamed += 1
-            key = f"unnamed-{unnamed}"
-        found.append((key, text.count("\n", 0, m.start()) + 1))
-    return found
-
-
 # How to fix what pybtex reports about an entry it could read, by the error's class name.
 ENTRY_ERROR_FIX = {
     "DuplicateField": "keep one of them",
@@ -115,16 +101,6 @@ def read_errors(path, encoding):
             fix = ENTRY_ERROR_FIX.get(type(error).__name__, "correct the entry")
             found.append((text.count("\n", 0, at) + 1, f"bibliography entry cannot be read: {message}: {fix}"))
     return found, bool(errors)
-
-
-def entry_locations(app, bibdata):
-    """'path:line' of each entry's '@', by key; unlike util.bib_entry_locations it finds an entry whose
-    key lacks its comma too."""
-    locations = {}
-    for path in bibdata.bibfiles:
-        for key, line in entry_lines(Path(path).read_text(encoding=app.config.bibtex_encoding)):
-            locations.setdefault(key, f"{path}:{line}")
-    return locations
 
 
 class BibErrorsCaptured:
@@ -171,10 +147,10 @@ def check_bibliography(app):
     from pybtex.plugin import find_plugin
 
     bibdata = app.env.get_domain("cite").bibdata
-    locations = entry_locations(app, bibdata)
+    locations = bib_entry_locations(bibdata)
     for path in bibdata.bibfiles:
         seen = {}
-        for key, line in entry_lines(Path(path).read_text(encoding=app.config.bibtex_encoding)):
+        for key, line in bib_entry_lines(Path(path).read_text(encoding=app.config.bibtex_encoding)):
             if key.lower() in seen:
                 warn(f"bibliography entry '{key}' appears twice (also at line {seen[key.lower()]}): remove one, "
                      "or give it another key", location=f"{path}:{line}", subtype="bib")
@@ -227,7 +203,7 @@ def check_every_entry_cited(app, env):
     """A bibliography entry that nothing cites is a sign of a dropped claim."""
     domain = env.get_domain("cite")
     cited = {target.key for ref in domain.citation_refs for target in ref.targets}
-    locations = entry_locations(app, domain.bibdata)
+    locations = bib_entry_locations(domain.bibdata)
     for key in domain.bibdata.data.entries:
         if key not in cited:
             warn(f"bibliography entry '{key}' is not cited on any page: cite it where the page relies on it, "

@@ -23,12 +23,26 @@ def did_you_mean(word, choices):
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def bib_entry_lines(text):
+    """(key, line) of each '@type{key,' in a .bib text, in order, repeats included. An entry without a key
+    gets the name pybtex gives it (unnamed-1, unnamed-2...); a key needs no comma after it to be found."""
+    found, unnamed = [], 0
+    for m in re.finditer(r"^[ \t]*@(?!comment|string|preamble)\w+\s*[{(]\s*([^,\s]*)", text,
+                         re.MULTILINE | re.IGNORECASE):
+        key = m.group(1)
+        if not key:
+            unnamed += 1
+            key = f"unnamed-{unnamed}"
+        found.append((key, text.count("\n", 0, m.start()) + 1))
+    return found
+
+
 def bib_entry_locations(bibdata):
     """'path:line' of each entry's first line, by key, so messages point at the entry to fix."""
     locations = {}
     for path in bibdata.bibfiles:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8-sig") as f:
             text = f.read()
-        for match in re.finditer(r"@\w+\s*\{\s*([^,\s]+)\s*,", text):
-            locations.setdefault(match.group(1), f"{path}:{text.count(chr(10), 0, match.start()) + 1}")
+        for key, line in bib_entry_lines(text):
+            locations.setdefault(key, f"{path}:{line}")
     return locations
