@@ -33,6 +33,7 @@ import re
 from docutils import nodes
 from sphinx import addnodes
 
+from .patches import remember_stems
 from .search_words import FILLER_WORDS, STOP_WORDS, SYNONYMS, normalise
 from .upstream import UpstreamChanged
 
@@ -138,13 +139,13 @@ def page_sections(doctree, env, tags):
 def stems(text, language):
     """The distinct index stems of TEXT, as Sphinx stems words for its own index (numbers kept), and of
     each hyphenated word written whole ("off-label" also as "offlabel")."""
-    result = []
+    result = {}  # a dict keeps the order and finds a stem at once (a list made this quadratic)
     whole = ["".join(parts) for parts in (m.split("-") for m in COMPOUND.findall(text))]
     for word in language.split(text) + whole:
         stem = language.stem(word).lower()
-        if (stem.isdigit() or language.word_filter(stem)) and stem not in result:
-            result.append(stem)
-    return result
+        if stem not in result and (stem.isdigit() or language.word_filter(stem)):
+            result[stem] = None
+    return list(result)
 
 
 def search_data(app):
@@ -153,6 +154,7 @@ def search_data(app):
 
     env = app.env
     language = SearchEnglish({})  # the same splitting, stemming and stop words as Sphinx's own index
+    remember_stems(language)  # each word stemmed once, not once per section it appears in
     docs, titles, sections, text, heads, labels, keywords, phrases = [], [], [], {}, {}, {}, {}, {}
     for docname in sorted(env.found_docs):
         doctree = env.get_doctree(docname)
