@@ -94,7 +94,8 @@ def remember_stems(language):
     Fixes: speed. `IndexBuilder.feed` memoises stems only while it indexes one page, and the same
     words (the disclaimer's among them) come back on every page: stemming was about an eighth of a
     profiled cold build. Stemming is a pure function of the word, so the result is the same.
-    Applied by keep_index_entries_between_builds, to the indexer's language object of this build.
+    Applied by keep_index_entries_between_builds, to the indexer's language object of this build (and
+    by search.search_data to the one it stems the section-level index with).
     Written for: Sphinx 9.0.4.
     Upstream: no issue; it is a speed-up, not a bug. Suggestion for Sphinx:
         `IndexBuilder.feed()` wraps `self.lang.stem` in a fresh `functools.cache` for each document,
