@@ -188,6 +188,13 @@ def test_only_unknown_words_offer_the_common_questions(search_page):
 
 
 @browser
+def test_only_small_words_offer_the_common_questions(search_page):
+    links = run(search_page, "how do I?")
+    assert links and links[0] == "questions.html", links
+    assert "too common" in search_page.inner_text("#search-results .search-note")
+
+
+@browser
 @pytest.mark.parametrize("abbreviation,spelled_out", ABBREVIATIONS.items())
 def test_abbreviation_finds_a_page_that_spells_it_out(search_page, built, abbreviation, spelled_out):
     top = pages(ranked(search_page, abbreviation))[:3]

@@ -154,7 +154,8 @@
           break;
         }
         // Two words the handbook writes as one hyphenated word ("side effects", "long term").
-        if (n === 2 && known.has(stemOf(typed[i] + typed[i + 1]))) {
+        const pair = typed.slice(i, i + 2);
+        if (n === 2 && !pair.some((w) => stop.has(w)) && known.has(stemOf(pair.join("")))) {
           used = 2;
           alternativesFor(typed[i] + typed[i + 1], 1, alts);
           typed.slice(i, i + 2).forEach((w) => alternativesFor(w, PHRASE_WORD_WEIGHT, alts));
@@ -297,7 +298,9 @@
     note.classList.add("search-note");
     const searched = current.groups.map((g) => g.phrase);
     if (!searched.length)
-      note.textContent = "No page of the handbook uses those words. You may find your answer among the common questions.";
+      note.textContent = current.dropped.length
+        ? `No page of the handbook uses: ${current.dropped.join(", ")}. You may find your answer among the common questions.`
+        : "Those words are too common to search for: add a word about what you want to know, or see the common questions.";
     else {
       const also = [...new Set(current.groups.flatMap((g) => g.also))].slice(0, 6);
       note.textContent = `Searched for: ${searched.join(", ")}${also.length ? ` (also ${also.join(", ")})` : ""}.`;
