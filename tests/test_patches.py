@@ -46,6 +46,15 @@ def test_a_changed_upstream_function_stops_the_build_with_a_message():
     assert "cache_names_from_latex" in message
 
 
+def test_setup_stops_the_build_with_the_patch_s_message_alone(monkeypatch):
+    changed = patches.Patch(name="example", apply=patches.cache_names_from_latex, package="pybtex",
+                            written_for="0.26.1", relies_on={"pybtex.richtext:Text.from_latex": "0" * 16})
+    monkeypatch.setattr(patches, "PATCHES", (changed,))
+    with pytest.raises(SystemExit) as stopped:
+        patches.setup(app=None)
+    assert str(stopped.value).startswith("\nThe build stopped: handbook patch 'example'")
+
+
 def test_a_vanished_upstream_function_stops_the_build_with_a_message():
     gone = patches.Patch(name="example", apply=patches.cache_names_from_latex, package="pybtex",
                          written_for="0.26.1", relies_on={"pybtex.richtext:Text.no_such_method": "0" * 16})

@@ -7,7 +7,7 @@ Each patch is a `Patch` in PATCHES, its reason in the docstring of its `apply` f
 the upstream version it was written for, the upstream issue (or why there is none), and, where the fix
 belongs upstream, the text of a bug report. Each names the upstream code it relies on, with a fingerprint
 of that code's source (16 hex digits of its SHA-256). `setup` checks every fingerprint before it applies
-anything and stops the build with `UpstreamChanged` if one differs: a patch written against one version
+anything and stops the build with its message if one differs: a patch written against one version
 of a function must not run silently against another (the checking is in upstream.py).
 tests/test_patches.py runs the same checks, and checks that each upstream problem is still there (so a
 patch no longer needed is noticed too).
@@ -259,8 +259,13 @@ def verify_all():
 
 
 def setup(app):
-    """Check every patch against the installed code, then apply them."""
-    verify_all()
+    """Check every patch against the installed code, then apply them. A patch that no longer fits stops
+    the build with its message alone (raised as an exception, Sphinx would wrap it in a crash report that
+    asks for a bug report to Sphinx)."""
+    try:
+        verify_all()
+    except UpstreamChanged as err:
+        raise SystemExit(f"\nThe build stopped: {err}\n") from err
     cache_entry_points()
     cache_names_from_latex()
     app.connect("builder-inited", keep_index_entries_between_builds)  # also remembers stems
