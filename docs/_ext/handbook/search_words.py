@@ -34,7 +34,7 @@ much many kind sort type bit little way ways
 want wanted wants wanting need needs needed like likes know knows tell told say says said mean means
 think thought wonder wondering question questions ask asking answer please thanks thank hi hello
 okay ok yes yeah right sure true
-make makes made making let lets done doing take takes taking took taken
+make makes made making let lets done doing take takes taking took taken happen happens happened
 im ive id ill youre theyre
 """.split())
 
@@ -151,6 +151,10 @@ SYNONYMS = {
     "trials": "trials",
     "data": "evidence studies",
     "research": "research studies",
+    "bigger": "larger",
+    "more research": "research future larger",
+    "in the future": "future research",
+    "future": "future research",
     "fast": "quickly hour",
     "faster": "quickly hour",
     "quick": "quickly",
@@ -636,6 +640,14 @@ SYNONYMS = {
     "visit": "session clinic",
     "procedure": "session monitoring",
     "supervised": "supervision monitoring",
+    "check": "checks safety monitoring",
+    "checks": "checks safety monitoring",
+    "checked": "checks safety monitoring",
+    "checkup": "checks safety monitoring",
+    "screening": "checks safety",
+    "assessment": "assessed checks safety",
+    "before treatment": "safety checks before",
+    "before starting": "safety checks before",
     "supervision": "supervision monitoring",
     "monitored": "monitoring",
     "watched": "monitoring watch",
@@ -647,8 +659,8 @@ SYNONYMS = {
     "real people": "stories experience",
     "patients": "patients stories",
     # -- People and questions to ask
-    "doctor": "clinician doctor",
-    "doctors": "clinician doctor",
+    "doctor": "doctor clinician",
+    "doctors": "doctor clinician",
     "gp": "clinician doctor",
     "physician": "clinician doctor",
     "psychiatrist": "clinician psychiatrist",
@@ -687,6 +699,10 @@ SYNONYMS = {
     "what is ketamine": "anaesthetic dissociative history",
     "what kind of medicine": "anaesthetic dissociative history",
     "when was": "history",
+    "when did": "history",
+    "start using": "history first",
+    "started using": "history first",
+    "first used": "history first",
     "vet": "anaesthetic history",
     "veterinary": "anaesthetic history",
     # -- Other treatments
