@@ -7,11 +7,12 @@
   question on the common-questions page is a result of its own that opens at its answer.
 * The search page gets a second, section-level index, ``_static/search-data.js``: for every section of
   every page (and every glossary entry), its anchor, its heading, and the stems of its own words, with
-  the page's keywords and the reader-word lists of search_words.py. The search page's script, docs/_static/search-questions.js,
-  reads it to rank whole questions: it rewrites the query (stop words out, readers' words to the
-  handbook's), scores each section by the words it shares with the query, weighting rare words and
-  headings, and lists sections, so a result opens where the answer is and its snippet shows the words
-  that matched. A word the handbook does not use is dropped, so no word empties the results.
+  the page's keywords and the reader-word lists of search_words.py. The search page's script,
+  docs/_static/search-questions.js, reads it to rank whole questions: it rewrites the query (stop words
+  out, readers' words to the handbook's), scores each section by the words it shares with the query,
+  weighting rare words and headings, and lists sections, so a result opens where the answer is and its
+  snippet shows the words that matched. A word the handbook does not use is dropped, so no word empties
+  the results.
 
 The script wraps three functions of Sphinx's searchtools.js (`Search._parseQuery`,
 `Search._performSearch` and `Search.makeSearchSummary`), not public API. SEARCHTOOLS_FINGERPRINT
