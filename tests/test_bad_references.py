@@ -26,6 +26,8 @@ CASES = {
     "page-unknown": ("See {doc}`zzz-no-page`.", r"unknown document: 'zzz-no-page': name a page by its file name "
                      r"without '\.md'"),
     "term-near-miss": ("A {term}`ketamin` dose.", r"term not in glossary: 'ketamin' \(did you mean 'ketamine'\?\)"),
+    "term-plural": ("Two {term}`NMDA receptors`.", r"term not in glossary: 'NMDA receptors' \(did you mean "
+                    r"'NMDA receptor'\?\); to keep your wording, write \{term\}`NMDA receptors <NMDA receptor>`"),
     "term-near-miss-with-text": ("The {term}`receptors <NMDA receptr>`.",
                                  r"term not in glossary: 'NMDA receptr' \(did you mean 'NMDA receptor'\?\)"),
     "term-unknown": ("A {term}`zzzyzx`.", r"term not in glossary: 'zzzyzx': add the term to glossary\.md"),

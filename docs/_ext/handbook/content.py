@@ -118,6 +118,9 @@ def warn_unknown_target(app, env, node, contnode):
     known = known_targets(env, std, reftype)
     close = difflib.get_close_matches(target.lower() if reftype == "term" else target, known, n=1, cutoff=0.6)
     suggestion = f" (did you mean '{known[close[0]]}'?)" if close else f": {hint}"
+    if close and reftype == "term" and "<" not in node.get("reftarget", "") and not node.get("refexplicit"):
+        # The reader's words can stay: {term}`synapses <synapse>`.
+        suggestion += f"; to keep your wording, write {{term}}`{target} <{known[close[0]]}>`"
     logging.getLogger(__name__).warning(message.format(target=target) + suggestion, location=node,
                                         type="ref", subtype=reftype)
     raise NoUri
