@@ -79,8 +79,14 @@ def pytest_configure(config):
     config.addinivalue_line("filterwarnings", "ignore:'sphinx.environment.BuildEnvironment.app' is deprecated")
 
 
+BROWSER_FIXTURES = {"browser", "site"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects tests by their marks
 def pytest_collection_modifyitems(items):
     for item in items:
+        if BROWSER_FIXTURES & set(item.fixturenames) and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.browser)  # `make test` runs these in the browser's own process
         if item.get_closest_marker("fast") and "built" in item.fixturenames:
             raise pytest.UsageError(f"{item.nodeid} is marked fast but reads the built outputs, which "
                                     "`make check` does not build: drop the mark or the `built` fixture")
