@@ -18,9 +18,14 @@ def warn(message, docname=None, line=None, location=None, subtype="content"):
 
 
 def did_you_mean(word, choices):
-    """' (did you mean 'x'?)' for the closest of `choices` to a mistyped `word`, or '' if none is close."""
-    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    """' (did you mean 'x'?)' for the closest of `choices` to a mistyped `word`, or '' if none is close.
+    Up to three are named when several are about as close ('glue2071': 'glue2018' or 'glue2017')."""
+    close = difflib.get_close_matches(str(word), list(choices), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    best = difflib.SequenceMatcher(None, str(word), close[0]).ratio()
+    close = [c for c in close if difflib.SequenceMatcher(None, str(word), c).ratio() >= best - 0.05]
+    return " (did you mean " + " or ".join(f"'{c}'" for c in close) + "?)"
 
 
 def bib_entry_lines(text):
