@@ -103,14 +103,15 @@ lint: $(VENV_OK)  ## spelling, whitespace, Python style, workflow and config sch
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 	$(PYTHON) -m json.tool .devcontainer/devcontainer.json >/dev/null
 
-# Two pytest processes side by side, one per core: the browser tests (Chromium's work) and the rest
-# (Sphinx builds, epubcheck, Ace). The browser's report follows the other's; either failing fails `make test`.
+# Two pytest processes side by side: the browser tests (the longer part, much of it Chromium's work) and
+# the rest (Sphinx builds, epubcheck, Ace), niced so that the browser's process is never kept waiting for
+# a core. The browser's report follows the other's; either failing fails `make test`.
 test: all lint  ## every check: build what is out of date, lint, then all tests (under 90 s after `make`)
 	@mkdir -p $(BUILDDIR)
 	@echo "pytest -m browser tests (in the background; its report follows)"
 	@BUILDDIR=$(BUILDDIR) $(PYTHON) -m pytest -m browser tests > $(BUILDDIR)/browser-tests.log 2>&1 & browser=$$!; \
 	echo 'pytest -m "not browser" tests'; \
-	BUILDDIR=$(BUILDDIR) $(PYTHON) -m pytest -m "not browser" tests; rest=$$?; \
+	BUILDDIR=$(BUILDDIR) nice -n 10 $(PYTHON) -m pytest -m "not browser" tests; rest=$$?; \
 	wait $$browser; status=$$?; cat $(BUILDDIR)/browser-tests.log; \
 	test $$rest -eq 0 && test $$status -eq 0
 

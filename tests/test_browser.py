@@ -34,10 +34,6 @@ QUERIES = {
 PAGE_BUDGET_BYTES = 130 * 1024
 PAGE_BUDGET_REQUESTS = 10
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
-# The site navigation (the sidebar) is the same on every page but for which page it marks as current. axe
-# checks it on CHROME_PAGE, whose entry is marked, in every width and colour scheme, and leaves it out on
-# the other pages: it was nearly half of axe's time on each page.
-CHROME_PAGE = "mechanism"
 
 
 def results_shown(page):
@@ -108,7 +104,7 @@ def variant(browser):
 def test_axe_finds_no_violations(variant, site, name, width, scheme):
     page = variant(width, scheme)
     page.goto(f"{site}{name}.html")
-    results = Axe().run(page, context=None if name == CHROME_PAGE else {"exclude": [[".sidebar-drawer"]]})
+    results = Axe().run(page)
     violations = results.response["violations"]
     assert not violations, results.generate_report()
 
