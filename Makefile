@@ -106,7 +106,7 @@ lint: $(VENV_OK)  ## spelling, whitespace, Python style, workflow and config sch
 # Two pytest processes side by side: the browser tests (the longer part, much of it Chromium's work) and
 # the rest (Sphinx builds, epubcheck, Ace), niced so that the browser's process is never kept waiting for
 # a core. The browser's report follows the other's; either failing fails `make test`.
-test: all lint  ## every check: build what is out of date, lint, then all tests (under 90 s after `make`)
+test: all lint  ## every check: build what is out of date, lint, then all tests (browser tests alongside)
 	@mkdir -p $(BUILDDIR)
 	@echo "pytest -m browser tests (in the background; its report follows)"
 	@BUILDDIR=$(BUILDDIR) $(PYTHON) -m pytest -m browser tests > $(BUILDDIR)/browser-tests.log 2>&1 & browser=$$!; \
