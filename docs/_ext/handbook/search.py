@@ -154,7 +154,10 @@ def search_data(app):
     from sphinx.search.en import SearchEnglish
 
     env = app.env
-    language = SearchEnglish({})  # the same splitting, stemming and stop words as Sphinx's own index
+    # The same splitting, stemming and stop words as Sphinx's own index. The HTML builder's own language
+    # object when there is one: its stems, kept for the build (patches.py), are then reused here.
+    indexer = getattr(app.builder, "indexer", None)
+    language = indexer.lang if isinstance(getattr(indexer, "lang", None), SearchEnglish) else SearchEnglish({})
     remember_stems(language)  # each word stemmed once, not once per section it appears in
     docs, titles, sections, text, heads, labels, keywords, phrases = [], [], [], {}, {}, {}, {}, {}
     for docname in sorted(env.found_docs):
