@@ -25,7 +25,7 @@ from docutils import nodes
 from sphinx.addnodes import pending_xref
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
-from .util import bib_entry_locations, did_you_mean, warn
+from .util import bib_entry_locations, did_you_mean, keep_per_page, warn
 
 # The names readers see, for the levels a section label may take.
 LEVELS = {
@@ -251,26 +251,11 @@ def check_label(docname, label, entries):
 # -- Environment bookkeeping ------------------------------------------------------------------------
 
 
-def init_env(app):
-    if not hasattr(app.env, "handbook_evidence"):
-        app.env.handbook_evidence = {}
-
-
-def purge(app, env, docname):
-    env.handbook_evidence.pop(docname, None)
-
-
-def merge(app, env, docnames, other):
-    env.handbook_evidence.update({d: other.handbook_evidence[d] for d in docnames if d in other.handbook_evidence})
-
-
 def setup(app):
     app.add_config_value("handbook_regulator_hosts", [], "env", types=[list, tuple, set])
     app.add_directive("evidence", EvidenceDirective)
     app.add_role("evidence-level", EvidenceLevelRole())
-    app.connect("builder-inited", init_env)
+    keep_per_page(app, "handbook_evidence")
     app.connect("builder-inited", check_source_levels)
     app.connect("doctree-read", note_labels)
-    app.connect("env-purge-doc", purge)
-    app.connect("env-merge-info", merge)
     app.connect("env-check-consistency", check_labels)

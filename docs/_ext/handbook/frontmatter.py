@@ -15,7 +15,7 @@ import re
 import yaml
 from docutils import nodes
 
-from .util import did_you_mean, logger, warn
+from .util import did_you_mean, keep_per_page, logger, warn
 
 # libyaml's safe loader when PyYAML was built with it (several times faster), else the pure-Python one.
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -189,19 +189,6 @@ def read_front_matter(app, docname, source):
     source[0] = quote_impossible_dates(source[0])
 
 
-def init_pages(app):
-    if not hasattr(app.env, "handbook_pages"):
-        app.env.handbook_pages = {}
-
-
-def purge_pages(app, env, docname):
-    env.handbook_pages.pop(docname, None)
-
-
-def merge_pages(app, env, docnames, other):
-    env.handbook_pages.update({d: other.handbook_pages[d] for d in docnames if d in other.handbook_pages})
-
-
 # -- Review dates -----------------------------------------------------------------
 
 
@@ -250,9 +237,7 @@ def add_review_dates(app, doctree):
 def setup(app):
     app.add_config_value("handbook_build_date", datetime.date.today().isoformat(), "env")
     app.add_config_value("handbook_allow_overdue", False, "env")
-    app.connect("builder-inited", init_pages)
+    keep_per_page(app, "handbook_pages")
     app.connect("source-read", read_front_matter)
-    app.connect("env-purge-doc", purge_pages)
-    app.connect("env-merge-info", merge_pages)
     # Before search.add_keyword_index (400), which puts the keywords' index node before this line.
     app.connect("doctree-read", add_review_dates, priority=399)

@@ -51,3 +51,24 @@ def bib_entry_locations(bibdata):
         for key, line in bib_entry_lines(text):
             locations.setdefault(key, f"{path}:{line}")
     return locations
+
+
+def keep_per_page(app, attribute):
+    """Keep `env.<attribute>`, a dict by page name, right across builds: created once, a page's entry
+    dropped before the page is read again, and the entries of parallel readers merged back. Call it in
+    `setup` before the handlers that use the dict, since it creates it at builder-inited."""
+
+    def create(app):
+        if not hasattr(app.env, attribute):
+            setattr(app.env, attribute, {})
+
+    def purge(app, env, docname):
+        getattr(env, attribute).pop(docname, None)
+
+    def merge(app, env, docnames, other):
+        theirs = getattr(other, attribute)
+        getattr(env, attribute).update({d: theirs[d] for d in docnames if d in theirs})
+
+    app.connect("builder-inited", create)
+    app.connect("env-purge-doc", purge)
+    app.connect("env-merge-info", merge)
