@@ -5,6 +5,7 @@ import functools
 import http.server
 import threading
 
+from axe_playwright_python.base import AXE_SCRIPT
 from conftest import HTML, SITE_PATH
 
 CHROMIUM = "/usr/bin/chromium"
@@ -48,3 +49,87 @@ def serve_site():
         yield f"http://127.0.0.1:{server.server_address[1]}{SITE_PATH}"
     finally:
         server.shutdown()
+
+
+# -- Opening many pages at once ------------------------------------------------------------------
+
+# axe runs at a time (one core each, in its page's renderer process), and pages loading ahead of them so
+# that a page has long been idle when axe is due to start on it. Figures: tests/README.md.
+AXE_AT_ONCE = 2
+LOADING_AHEAD = 2
+# axe does its work in one go once started: started from a timer, it leaves `evaluate` free to return.
+START_AXE = """() => {
+    window.__axeResult = undefined;
+    setTimeout(() => axe.run(document, {resultTypes: ["violations"]}).then(
+        r => { window.__axeResult = {violations: r.violations}; },
+        e => { window.__axeResult = {error: String(e)}; }));
+}"""
+
+
+class Tab:
+    """A browser tab, in its own context, that opens one page after another. It notes what each page
+    showed (requests, console errors, images without alt text) and runs axe on it once in each view
+    (screen size and colour scheme), switching views without loading the page again."""
+
+    def __init__(self, browser):
+        self.context = browser.new_context()
+        self.page = self.context.new_page()
+        self.seen = {}
+        self.page.on("request", lambda r: self.seen["requests"].append(r.url))
+        self.page.on("console", lambda m: self.seen["errors"].append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.seen["errors"].append(str(e)))
+
+    def open(self, name, url, views):
+        self.name, self.views, self.violations = name, list(views.items()), {}
+        self.seen = {"requests": [], "errors": []}
+        self.page.goto(url, wait_until="commit")
+
+    def start_axe(self):
+        """Start axe in the next view, without waiting for it. The first time, wait until the network has
+        been idle for half a second (so late requests are seen too) and note the images without alt."""
+        if "images without alt" not in self.seen:
+            self.page.wait_for_load_state("networkidle")
+            self.seen["images without alt"] = self.page.eval_on_selector_all(
+                "article img", "els => els.filter(e => !(e.getAttribute('alt') || '').trim()).map(e => e.src)")
+            self.page.evaluate(AXE_SCRIPT)
+        (width, height), scheme = self.views[len(self.violations)][1]
+        self.page.set_viewport_size({"width": width, "height": height})
+        self.page.emulate_media(color_scheme=scheme)
+        self.page.evaluate(START_AXE)
+
+    def finish_axe(self):
+        """Wait for axe; return True when the page has been checked in every view."""
+        self.page.wait_for_function("window.__axeResult !== undefined", polling=50, timeout=60000)
+        result = self.page.evaluate("window.__axeResult")
+        if "error" in result:
+            raise AssertionError(f"axe failed on {self.page.url}: {result['error']}")
+        self.violations[self.views[len(self.violations)][0]] = result["violations"]
+        return len(self.violations) == len(self.views)
+
+
+def open_all(browser, pages, views):
+    """PAGES: {name: url}; VIEWS: {view: ((width, height), colour scheme)}.
+
+    Returns {name: what the page showed, with axe's violations by view}. LOADING_AHEAD pages load
+    while AXE_AT_ONCE pages are checked by axe, each in its own tab and renderer process."""
+    waiting, free, tabs, loading, checking, seen = list(pages.items()), [], [], [], [], {}
+    while waiting or loading or checking:
+        while waiting and len(loading) < LOADING_AHEAD:
+            tab = free.pop() if free else Tab(browser)
+            if tab not in tabs:
+                tabs.append(tab)
+            tab.open(*waiting.pop(0), views)
+            loading.append(tab)
+        if loading and len(checking) < AXE_AT_ONCE:
+            tab = loading.pop(0)
+        else:
+            tab = checking.pop(0)
+            if tab.finish_axe():
+                seen[tab.name] = {**tab.seen, "violations": tab.violations}
+                free.append(tab)
+                continue
+        tab.start_axe()
+        checking.append(tab)
+    for tab in tabs:
+        tab.context.close()
+    return seen

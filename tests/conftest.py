@@ -10,6 +10,9 @@ Two kinds of test:
   is tested.
 """
 
+import copy
+import datetime
+import functools
 import os
 import pathlib
 import re
@@ -53,23 +56,30 @@ def front_matter(page):
 
 
 def html_page(page, root=HTML):
-    return BeautifulSoup((root / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+    """The built page, parsed; a copy of its own, so a test may cut it up (each page is parsed once)."""
+    return copy.copy(parsed_html(root / f"{page}.html"))
+
+
+@functools.cache
+def parsed_html(path):
+    """The HTML file at PATH, parsed once for all tests: read it, never change it (html_page gives a copy)."""
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 
 def article(soup):
     """The page's own content, without the shared disclaimer box."""
     body = soup.select_one("article[role=main]") or soup.select_one("article")
-    body = BeautifulSoup(str(body), "html.parser")
+    body = copy.copy(body)
     for box in body.select(".disclaimer"):
         box.decompose()
     return body
 
 
-def sphinx_build(builder, out, src=DOCS, conf=ROOT, env=None, extra=()):
+def sphinx_build(builder, out, src=DOCS, conf=ROOT, env=None, extra=(), umask=-1):
     """Run sphinx-build in make mode with the project's options; return the completed process."""
     cmd = [str(VENV_BIN / "sphinx-build"), "-M", builder, str(src), str(out), "-c", str(conf),
            "-W", "--keep-going", "-n", *extra]
-    return subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    return subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})}, umask=umask)
 
 
 def pytest_configure(config):
@@ -98,6 +108,48 @@ def built():
         if not path.exists():
             pytest.fail(f"{path} is missing: run `make` first (make test does)")
     return BUILD
+
+
+@pytest.fixture(scope="session")
+def pdf(built):
+    """The PDF `make` built, opened once with pypdf for every test that reads it."""
+    from pypdf import PdfReader
+
+    return PdfReader(str(PDF))
+
+
+@pytest.fixture(scope="session")
+def pdf_pages(pdf):
+    """The text of each of the PDF's pages, extracted once (extraction takes about 2 s)."""
+    return [page.extract_text() or "" for page in pdf.pages]
+
+
+def source_date_epoch(pdf):
+    """The SOURCE_DATE_EPOCH a PDF was built with, read back from its creation date (D:YYYYMMDDHHMMSSZ)."""
+    from pypdf import PdfReader
+
+    stamp = PdfReader(pdf).metadata["/CreationDate"]
+    moment = datetime.datetime.strptime(stamp[2:16], "%Y%m%d%H%M%S").replace(tzinfo=datetime.UTC)
+    return str(int(moment.timestamp()))
+
+
+@pytest.fixture(scope="session")
+def clean_build(built, tmp_path_factory):
+    """The whole handbook built from clean, unlike `make` builds it: in one process (`make` runs Sphinx
+    with -j), in another time zone, with umask 077. It uses `make`'s SOURCE_DATE_EPOCH, read back from its
+    PDF, so that both builds' outputs can be compared byte for byte.
+
+    The PDF and the EPUB first, then the HTML, which reuses the pages they read (as `make` builds them all
+    into one folder). Returns (folder, {builder: sphinx-build's output}); a failed build fails the test."""
+    out = tmp_path_factory.mktemp("clean")
+    env = {"SOURCE_DATE_EPOCH": source_date_epoch(PDF), "TZ": "Pacific/Auckland"}
+    logs = {}
+    for builder in ("latexpdf", "epub", "html"):
+        result = sphinx_build(builder, out, env=env, extra=["-q"], umask=0o077)
+        logs[builder] = result.stdout + result.stderr
+        if result.returncode != 0:
+            pytest.fail(f"a clean `{builder}` build failed:\n{logs[builder][-3000:]}")
+    return out, logs
 
 
 # -- One server and one browser for every browser test ------------------------------------------

@@ -86,11 +86,8 @@ def test_changelog_sections_use_the_known_kinds_of_change_with_medical_content_f
 
 
 @pytest.fixture(scope="module")
-def pdf_first_pages(built):
-    from pypdf import PdfReader
-
-    reader = PdfReader(str(PDF))
-    return reader, [reader.pages[i].extract_text() for i in range(4)]
+def pdf_first_pages(pdf, pdf_pages):
+    return pdf, pdf_pages[:4]
 
 
 @pytest.fixture(scope="module")
@@ -163,13 +160,11 @@ def test_what_changed_page_shows_every_edition_of_the_changelog(built):
     assert page.select_one("article h2") is not None and "Medical content" in page.get_text()
 
 
-def test_pdf_has_what_changed_as_an_appendix(built):
+def test_pdf_has_what_changed_as_an_appendix(pdf_pages):
     toc = (PDF.parent / PDF.name.replace(".pdf", ".tex")).read_text(encoding="utf-8")
     appendix = toc.index(r"\appendix")
     assert toc.index(r"\chapter{What changed}") > appendix, "What changed is not after \\appendix in the PDF"
-    from pypdf import PdfReader
-
-    text = "\n".join(page.extract_text() or "" for page in PdfReader(str(PDF)).pages[-12:])
+    text = "\n".join(pdf_pages[-12:])
     assert re.search(r"APPENDIX\s*A\s*WHAT CHANGED", text), "no Appendix A: What changed near the PDF's end"
     assert f"Edition {VERSION}, {long_date(RELEASED.search(CHANGELOG).group(2))}" in text
 

@@ -12,8 +12,7 @@ import re
 import zipfile
 
 import pytest
-from conftest import EPUB, HTML, PDF, article, html_page
-from pypdf import PdfReader
+from conftest import EPUB, HTML, article, html_page
 
 # (page, phrase): what the page must tell the reader, in its own words.
 FACTS = [
@@ -72,8 +71,8 @@ def says_trd_only(sentence):
 
 
 @pytest.fixture(scope="module")
-def pdf_text(built):
-    return _squeeze("\n".join(page.extract_text() or "" for page in PdfReader(str(PDF)).pages))
+def pdf_text(pdf_pages):
+    return _squeeze("\n".join(pdf_pages))
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ import subprocess
 
 import pytest
 from conftest import ALL_PAGES, PDF, TOPIC_PAGES, front_matter
-from pypdf import PdfReader
 
 # Words each topic's chapter must contain: if a page went missing or rendered empty, they vanish.
 KEY_TERMS = {
@@ -19,13 +18,13 @@ KEY_TERMS = {
 
 
 @pytest.fixture(scope="module")
-def reader(built):
-    return PdfReader(str(PDF))
+def reader(pdf):
+    return pdf
 
 
 @pytest.fixture(scope="module")
-def text(reader):
-    return "\n".join(page.extract_text() or "" for page in reader.pages)
+def text(pdf_pages):
+    return "\n".join(pdf_pages)
 
 
 def _normalise(s):
@@ -37,10 +36,10 @@ def test_page_count_is_sane(reader):
     assert 25 <= len(reader.pages) <= 150, len(reader.pages)
 
 
-def test_title_page_and_contents(reader):
-    first = reader.pages[0].extract_text()
+def test_title_page_and_contents(pdf_pages):
+    first = pdf_pages[0]
     assert "The Ketamine and Anxiety Handbook" in first
-    assert any("contents" in (reader.pages[i].extract_text() or "").lower() for i in range(1, 4))
+    assert any("contents" in pdf_pages[i].lower() for i in range(1, 4))
 
 
 def _outline_titles(outline):
@@ -90,14 +89,14 @@ def test_each_topic_key_terms_are_in_the_text(text, page):
     assert _normalise(front_matter(page)["title"]) in flat
 
 
-def test_no_page_is_blank(reader):
-    blank = [i + 1 for i, page in enumerate(reader.pages) if len((page.extract_text() or "").strip()) < 40]
+def test_no_page_is_blank(pdf_pages):
+    blank = [i + 1 for i, text in enumerate(pdf_pages) if len(text.strip()) < 40]
     assert not blank, f"pages with (almost) no text: {blank}"
 
 
-def test_pages_render_as_images(tmp_path):
+def test_pages_render_as_images(pdf_pages, tmp_path):
     """pdftoppm renders every page without complaint (a broken page fails here)."""
     result = subprocess.run(["pdftoppm", "-r", "20", "-png", str(PDF), str(tmp_path / "p")],
                             capture_output=True, text=True)
     assert result.returncode == 0 and not result.stderr.strip(), result.stderr
-    assert len(list(tmp_path.glob("p*.png"))) == len(PdfReader(str(PDF)).pages)
+    assert len(list(tmp_path.glob("p*.png"))) == len(pdf_pages)

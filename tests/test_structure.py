@@ -4,7 +4,7 @@ import posixpath
 import urllib.parse
 
 import pytest
-from conftest import ALL_PAGES, HTML, REQUIRED_PAGES, SITE_PATH, SITE_URL, TOPIC_PAGES, article, html_page
+from conftest import ALL_PAGES, HTML, REQUIRED_PAGES, SITE_PATH, SITE_URL, TOPIC_PAGES, article, html_page, parsed_html
 
 
 @pytest.mark.fast
@@ -42,18 +42,15 @@ _ID_CACHE = {}
 
 def _ids(path, cache=_ID_CACHE):
     if path not in cache:
-        from bs4 import BeautifulSoup
-        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        soup = parsed_html(path)
         cache[path] = {tag["id"] for tag in soup.select("[id]")} | {tag["name"] for tag in soup.select("a[name]")}
     return cache[path]
 
 
 def test_every_internal_link_and_anchor_resolves(built):
-    from bs4 import BeautifulSoup
-
     broken = []
     for path in _html_files():
-        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        soup = parsed_html(path)
         for tag in soup.select("[href], [src]"):
             url = tag.get("href") or tag.get("src")
             parts = urllib.parse.urlsplit(url)
