@@ -51,6 +51,29 @@ def serve_site():
         server.shutdown()
 
 
+# -- Searching ------------------------------------------------------------------------------------
+
+
+def ranked(page, query):
+    """The result links in rank order, from the two steps of Sphinx's Search.query that choose them
+    (parse the query, then search); the page lists exactly these, so the display is not waited for."""
+    return page.evaluate("""q => {
+        const [query, terms, excluded, highlight, objects] = Search._parseQuery(q);
+        return Search._performSearch(query, terms, excluded, highlight, objects).reverse()
+            .map(([docname, , anchor]) => docname + '.html' + anchor);
+    }""", query)
+
+
+def pages(links):
+    """The pages of the result links, each once, in rank order."""
+    ranked = []
+    for link in links:
+        name = link.split(".html")[0]
+        if name not in ranked:
+            ranked.append(name)
+    return ranked
+
+
 # -- Opening many pages at once ------------------------------------------------------------------
 
 # axe runs at a time (one core each, in its page's renderer process), and pages loading ahead of them so

@@ -9,7 +9,7 @@ import pathlib
 
 import pytest
 from axe_playwright_python.base import AxeResults
-from browser import open_all
+from browser import open_all, pages, ranked
 from conftest import ALL_PAGES, HTML
 
 pytestmark = pytest.mark.browser
@@ -57,29 +57,11 @@ def results_shown(page):
     return ranked
 
 
-@pytest.fixture(scope="session")
-def search_page(browser, site):
-    """The site's search page, loaded once with its index, for every query."""
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(f"{site}search.html")
-    page.wait_for_function("Search.hasIndex()")
-    yield page
-    context.close()
-
-
-def search(page, query):
-    """Run QUERY through the search page's own code, as the page does when opened with ?q=QUERY;
-    return the result pages in rank order."""
-    page.evaluate("q => { document.getElementById('search-results').replaceChildren(); "
-                  "Search.performSearch(q); }", query)
-    return results_shown(page)
-
-
 @pytest.mark.parametrize("expected,query", [(p, q) for p, qs in QUERIES.items() for q in qs])
 def test_search_puts_the_answering_page_in_the_top_three(search_page, expected, query):
-    ranked = search(search_page, query)
-    assert expected in ranked[:3], f"{query!r}: top results {ranked[:5]}"
+    """The ranking the search page shows (tests/test_search.py checks that it lists exactly these)."""
+    top = pages(ranked(search_page, query))
+    assert expected in top[:3], f"{query!r}: top results {top[:5]}"
 
 
 def test_search_box_query_in_the_address_shows_results(page, site):
@@ -157,14 +139,18 @@ def test_no_request_leaves_the_site_and_console_is_clean(opened, site, name):
 
 
 @pytest.mark.parametrize("name", ["index", "benefits-and-risks", "mechanism", "ketamine-history"])
-def test_first_view_is_light(page, site, name):
+def test_first_view_is_light(browser, site, name):
+    """A first visit: a context of its own, with an empty cache."""
     sizes = []
 
     def record(response):
         sizes.append((response.url, len(response.body())))
 
+    context = browser.new_context()
+    page = context.new_page()
     page.on("response", record)
     page.goto(f"{site}{name}.html", wait_until="networkidle")
+    context.close()
     total = sum(size for _, size in sizes)
     assert len(sizes) <= PAGE_BUDGET_REQUESTS, sizes
     assert total <= PAGE_BUDGET_BYTES, f"{total} bytes: {sizes}"

@@ -20,7 +20,7 @@ import zipfile
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from conftest import ALL_PAGES, DOCS, EPUB, ROOT, VENV_BIN, html_page
+from conftest import ALL_PAGES, DOCS, EPUB, PHONE, ROOT, VENV_BIN, html_page
 
 REPOSITORY_URL = re.search(r'^REPOSITORY_URL = "(.*)"', (ROOT / "conf.py").read_text(), re.MULTILINE).group(1)
 CRISIS_SNIPPET = (DOCS / "_snippets" / "crisis-help.md").read_text(encoding="utf-8")
@@ -32,8 +32,6 @@ PHONE_LINKS = {"tel:988", "sms:988", "tel:116123"}
 HELPLINES = {"samhsa988": "https://988lifeline.org/",
              "samaritans": "https://www.samaritans.org/how-we-can-help/contact-samaritan/",
              "findahelpline": "https://findahelpline.com/"}
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 
 
 # -- Crisis help in the built pages ------------------------------------------------------------------
@@ -222,9 +220,8 @@ PHONE_PAGES = ["index", "benefits-and-risks", "glossary", "accessibility"]
 
 @pytest.mark.browser
 @pytest.mark.parametrize("name", PHONE_PAGES)
-def test_on_a_phone_the_crisis_link_is_on_the_first_screen_and_one_tap_away(browser, site, name):
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
+def test_on_a_phone_the_crisis_link_is_on_the_first_screen_and_one_tap_away(phone, site, name):
+    page = phone
     page.goto(f"{site}{name}.html")
     link = page.locator(".crisis-link a")
     box = link.bounding_box()
@@ -237,13 +234,11 @@ def test_on_a_phone_the_crisis_link_is_on_the_first_screen_and_one_tap_away(brow
     page.wait_for_function("location.hash === '#crisis-help'")
     assert _comes_into_view(page, "#crisis-help")
     assert page.locator('#crisis-help a[href="tel:988"]').is_visible()
-    context.close()
 
 
 @pytest.mark.browser
-def test_on_a_phone_the_menu_leads_to_the_crisis_box(browser, site):
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
+def test_on_a_phone_the_menu_leads_to_the_crisis_box(phone, site):
+    page = phone
     page.goto(f"{site}mechanism.html")
     page.locator(".mobile-header .nav-overlay-icon").tap()
     link = page.locator(".sidebar-drawer a.sidebar-crisis-link")
@@ -257,7 +252,6 @@ def test_on_a_phone_the_menu_leads_to_the_crisis_box(browser, site):
     page.wait_for_timeout(500)  # the drawer slides away to the left
     box = link.bounding_box()
     assert box["x"] + box["width"] <= 0, "the menu still covers the page"
-    context.close()
 
 
 def _contrast(fg, bg):
@@ -277,9 +271,8 @@ def _rgb(css):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_download_links_look_like_links(browser, site, scheme):
-    context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
-    page = context.new_page()
+def test_download_links_look_like_links(page, site, scheme):
+    page.emulate_media(color_scheme=scheme)
     page.goto(f"{site}index.html")
     links = page.locator(".sidebar-downloads a")
     assert links.count() == 2
@@ -296,16 +289,15 @@ def test_download_links_look_like_links(browser, site, scheme):
         assert "underline" in style["line"], style
         assert _contrast(_rgb(style["color"]), _rgb(style["bg"])) >= 4.5, style
         assert _rgb(style["color"]) != _rgb(style["text"]), "link colour same as the headings' text"
-    context.close()
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_axe_finds_nothing_with_the_menu_open_on_a_phone(browser, site, scheme):
+def test_axe_finds_nothing_with_the_menu_open_on_a_phone(phone, site, scheme):
     """axe on the landing page with the phone's menu opened. (On a desktop the sidebar is always in view:
     test_browser.py's axe tests of every page cover it.)"""
-    context = browser.new_context(viewport=PHONE, color_scheme=scheme, is_mobile=True, has_touch=True)
-    page = context.new_page()
+    page = phone
+    page.emulate_media(color_scheme=scheme)
     page.goto(f"{site}index.html")
     page.locator(".mobile-header .nav-overlay-icon").tap()
     page.locator(".sidebar-drawer a.sidebar-crisis-link").wait_for(state="visible")
@@ -313,5 +305,4 @@ def test_axe_finds_nothing_with_the_menu_open_on_a_phone(browser, site, scheme):
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
-    context.close()
     assert not results.response["violations"], results.generate_report()

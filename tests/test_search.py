@@ -15,6 +15,7 @@ import json
 import re
 
 import pytest
+from browser import pages, ranked
 from bs4 import BeautifulSoup
 from conftest import HTML, article, html_page
 
@@ -96,47 +97,12 @@ def page_text(name):
 # -- Driving the search page ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def search_page(browser, site):
-    """The site's search page, loaded once with its index, for every query."""
-    context = browser.new_context()
-    page = context.new_page()
-    errors = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{site}search.html")
-    page.wait_for_function("Search.hasIndex() && window.HandbookSearch !== undefined")
-    page.errors = errors
-    yield page
-    context.close()
-
-
 def run(page, query):
     """Search as the page does for ?q=QUERY; the result links (href) in rank order."""
     page.evaluate("q => { document.getElementById('search-results').replaceChildren(); Search.performSearch(q); }",
                   query)
     page.wait_for_function("document.querySelector('#search-results p.search-summary')?.innerText")
     return page.eval_on_selector_all("#search-results ul.search li > a", "els => els.map(e => e.getAttribute('href'))")
-
-
-def ranked(page, query):
-    """The result links in rank order, from the two steps of Sphinx's Search.query that choose them
-    (parse the query, then search); the page lists exactly these, so the display is not waited for."""
-    return page.evaluate("""q => {
-        const [query, terms, excluded, highlight, objects] = Search._parseQuery(q);
-        return Search._performSearch(query, terms, excluded, highlight, objects).reverse()
-            .map(([docname, , anchor]) => docname + '.html' + anchor);
-    }""", query)
-
-
-def pages(links):
-    """The pages of the result links, each once, in rank order."""
-    ranked = []
-    for link in links:
-        name = link.split(".html")[0]
-        if name not in ranked:
-            ranked.append(name)
-    return ranked
 
 
 # -- Whole questions --------------------------------------------------------------------------------
