@@ -77,7 +77,8 @@ def pages(links):
 # -- Opening many pages at once ------------------------------------------------------------------
 
 # axe runs at a time (one core each, in its page's renderer process), and pages loading ahead of them so
-# that a page has long been idle when axe is due to start on it. Figures: tests/README.md.
+# that a page has long been idle when axe is due to start on it. Figures: ARCHITECTURE.md, "Keeping make
+# test fast".
 AXE_AT_ONCE = 2
 LOADING_AHEAD = 2
 # axe does its work in one go once started: started from a timer, it leaves `evaluate` free to return.
