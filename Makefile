@@ -69,7 +69,11 @@ $(BUILDDIR)/latex/$(PDF): $(SOURCES) | setup
 	$(call sphinx,latexpdf,-q)
 	touch $@
 
+# Sphinx zips every file it finds in the EPUB's folder, so the EPUB is built in an empty folder: a file
+# an earlier build left there (an old diagram, a page since deleted) would go into the book. The pages
+# are not read again (their doctrees are kept), only written: about a second.
 $(BUILDDIR)/epub/$(EPUB): $(SOURCES) | setup
+	rm -rf $(BUILDDIR)/epub
 	$(call sphinx,epub)
 	touch $@
 
@@ -87,6 +91,7 @@ latexpdf: setup  ## build the PDF with Sphinx and LaTeX, even when nothing chang
 	$(call sphinx,latexpdf,-q)
 
 epub: setup  ## build the EPUB with Sphinx, even when nothing changed
+	rm -rf $(BUILDDIR)/epub
 	$(call sphinx,epub)
 
 clean:  ## delete the build folder (BUILDDIR)
