@@ -177,8 +177,9 @@ def browser():
 
 
 # Tabs are shared: a page loaded in a tab already open costs about a third of the CPU time of a page in a
-# new tab (0.2 s against 0.65 s here). A test that listens to a page's events, or needs an empty cache,
-# opens a context of its own (`browser.new_context()`) and closes it.
+# new tab (0.2 s against 0.65 s here). A test that listens to a page's events opens a context of its own
+# (`browser.new_context()`) and closes it; one that needs an empty cache switches the cache off in the
+# shared tab, as test_first_view_is_light does.
 DESKTOP = {"width": 1280, "height": 720}  # Playwright's default
 PHONE = {"width": 390, "height": 844}
 
