@@ -104,9 +104,18 @@ class Tab:
         self.page.on("pageerror", lambda e: self.seen["errors"].append(str(e)))
 
     def open(self, name, url, views):
+        """Start loading the page in its first view (so each page loads as a reader would see it first)."""
         self.name, self.views, self.violations = name, list(views.items()), {}
+        self._show(0)
         self.seen = {"requests": [], "errors": []}
-        self.page.goto(url, wait_until="commit")
+        response = self.page.goto(url, wait_until="commit")
+        if response is not None and not response.ok:
+            raise AssertionError(f"{url}: HTTP {response.status}")
+
+    def _show(self, view):
+        (width, height), scheme = self.views[view][1]
+        self.page.set_viewport_size({"width": width, "height": height})
+        self.page.emulate_media(color_scheme=scheme)
 
     def start_axe(self):
         """Start axe in the next view, without waiting for it. The first time, wait until the network has
@@ -116,9 +125,8 @@ class Tab:
             self.seen["images without alt"] = self.page.eval_on_selector_all(
                 "article img", "els => els.filter(e => !(e.getAttribute('alt') || '').trim()).map(e => e.src)")
             self.page.evaluate(AXE_SCRIPT)
-        (width, height), scheme = self.views[len(self.violations)][1]
-        self.page.set_viewport_size({"width": width, "height": height})
-        self.page.emulate_media(color_scheme=scheme)
+        if self.violations:  # the first view is the one the page was loaded in
+            self._show(len(self.violations))
         self.page.evaluate(START_AXE)
 
     def finish_axe(self):
@@ -137,23 +145,25 @@ def open_all(browser, pages, views):
     Returns {name: what the page showed, with axe's violations by view}. LOADING_AHEAD pages load
     while AXE_AT_ONCE pages are checked by axe, each in its own tab and renderer process."""
     waiting, free, tabs, loading, checking, seen = list(pages.items()), [], [], [], [], {}
-    while waiting or loading or checking:
-        while waiting and len(loading) < LOADING_AHEAD:
-            tab = free.pop() if free else Tab(browser)
-            if tab not in tabs:
-                tabs.append(tab)
-            tab.open(*waiting.pop(0), views)
-            loading.append(tab)
-        if loading and len(checking) < AXE_AT_ONCE:
-            tab = loading.pop(0)
-        else:
-            tab = checking.pop(0)
-            if tab.finish_axe():
-                seen[tab.name] = {**tab.seen, "violations": tab.violations}
-                free.append(tab)
-                continue
-        tab.start_axe()
-        checking.append(tab)
-    for tab in tabs:
-        tab.context.close()
+    try:
+        while waiting or loading or checking:
+            while waiting and len(loading) < LOADING_AHEAD:
+                tab = free.pop() if free else Tab(browser)
+                if tab not in tabs:
+                    tabs.append(tab)
+                tab.open(*waiting.pop(0), views)
+                loading.append(tab)
+            if loading and len(checking) < AXE_AT_ONCE:
+                tab = loading.pop(0)
+            else:
+                tab = checking.pop(0)
+                if tab.finish_axe():
+                    seen[tab.name] = {**tab.seen, "violations": tab.violations}
+                    free.append(tab)
+                    continue
+            tab.start_axe()
+            checking.append(tab)
+    finally:  # a failure leaves no tab running axe behind it
+        for tab in tabs:
+            tab.context.close()
     return seen

@@ -19,6 +19,8 @@ import re
 import shutil
 import subprocess
 import sys
+import time
+import zoneinfo
 
 import pytest
 import yaml
@@ -133,16 +135,25 @@ def source_date_epoch(pdf):
     return str(int(moment.timestamp()))
 
 
+def _another_time_zone():
+    """A time zone whose offset from UTC differs from this machine's now (where `make` built)."""
+    here = time.localtime().tm_gmtoff
+    for zone in ("Pacific/Auckland", "America/Los_Angeles"):
+        if datetime.datetime.now(zoneinfo.ZoneInfo(zone)).utcoffset().total_seconds() != here:
+            return zone
+    raise AssertionError("unreachable: the two zones are never at the same offset")
+
+
 @pytest.fixture(scope="session")
 def clean_build(built, tmp_path_factory):
     """The whole handbook built from clean, unlike `make` builds it: in one process (`make` runs Sphinx
-    with -j), in another time zone, with umask 077. It uses `make`'s SOURCE_DATE_EPOCH, read back from its
+    with -j auto, which is one process too on a one-core machine), in another time zone, with umask 077. It uses `make`'s SOURCE_DATE_EPOCH, read back from its
     PDF, so that both builds' outputs can be compared byte for byte.
 
     The PDF and the EPUB first, then the HTML, which reuses the pages they read (as `make` builds them all
     into one folder). Returns (folder, {builder: sphinx-build's output}); a failed build fails the test."""
     out = tmp_path_factory.mktemp("clean")
-    env = {"SOURCE_DATE_EPOCH": source_date_epoch(PDF), "TZ": "Pacific/Auckland"}
+    env = {"SOURCE_DATE_EPOCH": source_date_epoch(PDF), "TZ": _another_time_zone()}
     logs = {}
     for builder in ("latexpdf", "epub", "html"):
         result = sphinx_build(builder, out, env=env, extra=["-q"], umask=0o077)
@@ -189,12 +200,18 @@ def _tab(browser, **options):
     return context.new_page()
 
 
-def _reset(tab, size):
-    """Leave no emulation, cookies or stored data (the theme chosen with the toggle) to the next test."""
+def _reset(tab, size, site):
+    """Hand the shared tab to the next test as a new tab would be: blank, the mouse in the corner, no
+    emulation, and no cookies or stored data for the site (the theme chosen with the toggle, say)."""
+    tab.goto("about:blank")
+    tab.mouse.move(0, 0)
     tab.set_viewport_size(size)
-    tab.emulate_media(media="null", color_scheme="null")
+    tab.emulate_media(media="null", color_scheme="null", reduced_motion="null", forced_colors="null")
     tab.context.clear_cookies()
-    tab.evaluate("() => { try { localStorage.clear(); sessionStorage.clear(); } catch (e) {} }")
+    origin = "/".join(site.split("/", 3)[:3])  # http://127.0.0.1:PORT
+    devtools = tab.context.new_cdp_session(tab)
+    devtools.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+    devtools.detach()
     return tab
 
 
@@ -213,15 +230,15 @@ def _phone_tab(browser):
 
 
 @pytest.fixture
-def page(_desktop_tab):
-    """A desktop browser tab (1280 x 720), as a new tab would be: no emulation, cookies or stored data."""
-    return _reset(_desktop_tab, DESKTOP)
+def page(_desktop_tab, site):
+    """A desktop browser tab (1280 x 720), shared, and reset as `_reset` says."""
+    return _reset(_desktop_tab, DESKTOP, site)
 
 
 @pytest.fixture
-def phone(_phone_tab):
-    """A phone's browser tab (390 x 844, touch), as a new tab would be: no emulation, cookies or stored data."""
-    return _reset(_phone_tab, PHONE)
+def phone(_phone_tab, site):
+    """A phone's browser tab (390 x 844, touch), shared, and reset as `_reset` says."""
+    return _reset(_phone_tab, PHONE, site)
 
 
 @pytest.fixture(scope="session")

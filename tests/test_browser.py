@@ -85,29 +85,43 @@ def test_axe_finds_no_violations(opened, name, width, scheme):
     assert not violations, AxeResults({"violations": violations}).generate_report()
 
 
-# A page with one of each fault the checks above look for; two of them show only in one view.
-FAULTY_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Faulty</title><style>
-@media (prefers-color-scheme: dark) { .dark-only { color: #222; background: #000; } }
-@media (max-width: 600px) { .phone-only { color: #bbb; background: #fff; } }
-</style></head><body><main><article><h1>Faulty</h1>
-<p class="dark-only">Hard to read in dark mode.</p><p class="phone-only">Hard to read on a phone.</p>
-<img src="https://tracker.invalid/pixel.png"></article></main>
-<script>console.error("faulty on purpose")</script></body></html>"""
+# A page with one of each fault the checks above look for. Each colour-contrast fault shows in two views
+# only (light or dark, desktop or phone), so each view has its own pair. {n} tells the pages apart.
+FAULTY_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Faulty {n}</title><style>
+@media (prefers-color-scheme: light) {{ .light-only {{ color: #ddd; background: #fff; }} }}
+@media (prefers-color-scheme: dark) {{ .dark-only {{ color: #222; background: #000; }} }}
+@media (min-width: 601px) {{ .desktop-only {{ color: #bbb; background: #fff; }} }}
+@media (max-width: 600px) {{ .phone-only {{ color: #bbb; background: #fff; }} }}
+</style></head><body><main><article><h1>Faulty {n}</h1>
+<p id="light-{n}" class="light-only">Hard to read in light mode.</p>
+<p id="dark-{n}" class="dark-only">Hard to read in dark mode.</p>
+<p id="desktop-{n}" class="desktop-only">Hard to read on a desktop.</p>
+<p id="phone-{n}" class="phone-only">Hard to read on a phone.</p>
+<img src="https://tracker.invalid/pixel-{n}.png"></article></main>
+<script>console.error("page {n} is faulty on purpose")</script></body></html>"""
 
 
 def test_the_checks_of_every_page_see_each_fault_in_its_own_view(browser, tmp_path):
-    """open_all, which the tests above rely on, finds what is wrong, and in the view it is wrong in."""
-    faulty = tmp_path / "faulty.html"
-    faulty.write_text(FAULTY_PAGE, encoding="utf-8")
+    """open_all, which the tests above rely on, finds what is wrong, on the page and in the view it is
+    wrong in: five pages, so that tabs are reused and pages load while others are checked."""
+    urls = {}
+    for n in range(5):
+        faulty = tmp_path / f"faulty-{n}.html"
+        faulty.write_text(FAULTY_PAGE.format(n=n), encoding="utf-8")
+        urls[n] = faulty.as_uri()
     views = {(width, scheme): (size, scheme) for width, size in WIDTHS.items() for scheme in SCHEMES}
-    seen = open_all(browser, {"faulty": faulty.as_uri()}, views)["faulty"]
-    found = {view: {v["id"] for v in violations} for view, violations in seen["violations"].items()}
-    assert found == {("desktop", "light"): {"image-alt"}, ("desktop", "dark"): {"image-alt", "color-contrast"},
-                     ("phone", "light"): {"image-alt", "color-contrast"},
-                     ("phone", "dark"): {"image-alt", "color-contrast"}}, found
-    assert seen["images without alt"] == ["https://tracker.invalid/pixel.png"]
-    assert "https://tracker.invalid/pixel.png" in seen["requests"]
-    assert "faulty on purpose" in seen["errors"]
+    opened = open_all(browser, urls, views)
+    assert set(opened) == set(urls)
+    for n, seen in opened.items():
+        found = {view: {(v["id"], node["target"][0]) for v in violations for node in v["nodes"]}
+                 for view, violations in seen["violations"].items()}
+        expected = {(width, scheme): {("image-alt", "img"), ("color-contrast", f"#{scheme}-{n}"),
+                                      ("color-contrast", f"#{width}-{n}")}
+                    for width in WIDTHS for scheme in SCHEMES}
+        assert found == expected, n
+        assert seen["images without alt"] == [f"https://tracker.invalid/pixel-{n}.png"]
+        assert f"https://tracker.invalid/pixel-{n}.png" in seen["requests"]
+        assert [e for e in seen["errors"] if "faulty on purpose" in e] == [f"page {n} is faulty on purpose"]
 
 
 def test_keyboard_reaches_search_navigation_and_pdf(page, site):
@@ -142,7 +156,8 @@ def test_no_request_leaves_the_site_and_console_is_clean(opened, site, name):
 def test_first_view_is_light(page, site, name):
     """A first visit: the browser's cache is switched off (as DevTools' "Disable cache" does), so every
     file is fetched. What it fetched is what the browser's Resource Timing lists (the page and every
-    resource, each with its size once decoded)."""
+    resource, each with its size once decoded); frames, objects and workers would fetch outside that list,
+    so the page may have none."""
     devtools = page.context.new_cdp_session(page)
     devtools.send("Network.enable")
     devtools.send("Network.setCacheDisabled", {"cacheDisabled": True})
@@ -150,6 +165,7 @@ def test_first_view_is_light(page, site, name):
         page.goto(f"{site}{name}.html", wait_until="networkidle")
         sizes = page.evaluate("""() => performance.getEntriesByType('navigation')
             .concat(performance.getEntriesByType('resource')).map(e => [e.name, e.decodedBodySize])""")
+        assert page.locator("iframe, frame, object, embed").count() == 0
     finally:
         devtools.send("Network.setCacheDisabled", {"cacheDisabled": False})
         devtools.detach()

@@ -115,9 +115,14 @@ def test_question_puts_the_answering_page_in_the_top_three(search_page, query, e
     assert expected in top[:3], f"{query!r}: top pages {top[:5]}"
 
 
+# Whole questions and single words (test_browser.py ranks its word queries with `ranked` alone).
+LISTED = [QUESTIONS[0][0], QUESTIONS[-1][0], "anxious", "NMDA receptor", "side effects", "Spravato"]
+
+
 @browser
-def test_the_page_lists_the_results_in_the_order_chosen(search_page):
-    query = QUESTIONS[0][0]
+@pytest.mark.parametrize("query", LISTED)
+def test_the_page_lists_the_results_in_the_order_chosen(search_page, query):
+    """The results the page draws are exactly `ranked`'s, in its order, so tests may read `ranked` alone."""
     assert run(search_page, query) == ranked(search_page, query)
 
 
