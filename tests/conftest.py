@@ -147,8 +147,9 @@ def _another_time_zone():
 @pytest.fixture(scope="session")
 def clean_build(built, tmp_path_factory):
     """The whole handbook built from clean, unlike `make` builds it: in one process (`make` runs Sphinx
-    with -j auto, which is one process too on a one-core machine), in another time zone, with umask 077. It uses `make`'s SOURCE_DATE_EPOCH, read back from its
-    PDF, so that both builds' outputs can be compared byte for byte.
+    with -j auto, which is one process too on a one-core machine), in another time zone, with umask 077.
+    It uses `make`'s SOURCE_DATE_EPOCH, read back from its PDF, so that both builds' outputs can be
+    compared byte for byte.
 
     The PDF and the EPUB first, then the HTML, which reuses the pages they read (as `make` builds them all
     into one folder). Returns (folder, {builder: sphinx-build's output}); a failed build fails the test."""
