@@ -236,7 +236,22 @@ def check_searchtools(app):
             "docs/_ext/handbook/search.py.")
 
 
+def read_all_when_the_index_is_lost(app, env, added, changed, removed):
+    """A build stopped while it wrote (Ctrl-C, a killed process) can leave pages written but no search
+    index. Sphinx would then write only the other pages and warn that the index will be incomplete (an
+    error with -W, so the next `make` fails once). Read every page again instead: all are written and
+    the index is whole."""
+    builder = app.builder
+    index = getattr(builder, "searchindex_filename", None)
+    if builder.format != "html" or not index or (builder.outdir / index).exists():
+        return []
+    if not any(builder.outdir.glob("*.html")):  # nothing written yet: every page will be anyway
+        return []
+    return sorted(env.found_docs - added - changed - removed)
+
+
 def setup(app):
+    app.connect("env-get-outdated", read_all_when_the_index_is_lost)
     # Before Sphinx collects index entries (priority 500); after frontmatter.add_review_dates (399).
     app.connect("doctree-read", add_keyword_index, priority=400)
     app.connect("doctree-read", add_question_index, priority=400)
