@@ -282,6 +282,17 @@ def build_in_process(srcdir, builder="dummy", **config):
     return strip_colors(app.warning.getvalue()).replace(f"{srcdir}{os.sep}", "")
 
 
+def build_again(srcdir, builder="html"):
+    """Build SRCDIR in-process, keeping what an earlier build there left (an incremental build, as a
+    second `make` runs); return the finished app (outdir, warning)."""
+    app = SphinxTestApp(builder, srcdir=pathlib.Path(srcdir), freshenv=False)
+    try:
+        app.build()
+    finally:
+        app.cleanup()
+    return app
+
+
 def build_pages(srcdir, pages, files=None, builder="dummy"):
     """Copy the fixture handbook to SRCDIR, add PAGES ({name: text}, listed in its toctree) and FILES
     ({path: text}, replacing the fixture's), build it in-process and return the warnings.

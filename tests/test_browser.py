@@ -35,14 +35,15 @@ PAGE_BUDGET_BYTES = 130 * 1024
 PAGE_BUDGET_REQUESTS = 10
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 SCHEMES = ["light", "dark"]
+# The four views axe checks each page in: {(width, scheme): ((pixels wide, high), scheme)}.
+VIEWS = {(width, scheme): (size, scheme) for width, size in WIDTHS.items() for scheme in SCHEMES}
 
 
 @pytest.fixture(scope="session")
 def opened(browser, site):
     """What every page showed when opened (requests, console errors, images without alt text), and axe's
     violations in each view: both screen widths, light and dark (browser.open_all)."""
-    views = {(width, scheme): (size, scheme) for width, size in WIDTHS.items() for scheme in SCHEMES}
-    return open_all(browser, {name: f"{site}{name}.html" for name in ALL_PAGES}, views)
+    return open_all(browser, {name: f"{site}{name}.html" for name in ALL_PAGES}, VIEWS)
 
 
 def results_shown(page):
@@ -109,8 +110,7 @@ def test_the_checks_of_every_page_see_each_fault_in_its_own_view(browser, tmp_pa
         faulty = tmp_path / f"faulty-{n}.html"
         faulty.write_text(FAULTY_PAGE.format(n=n), encoding="utf-8")
         urls[n] = faulty.as_uri()
-    views = {(width, scheme): (size, scheme) for width, size in WIDTHS.items() for scheme in SCHEMES}
-    opened = open_all(browser, urls, views)
+    opened = open_all(browser, urls, VIEWS)
     assert set(opened) == set(urls)
     for n, seen in opened.items():
         found = {view: {(v["id"], node["target"][0]) for v in violations for node in v["nodes"]}

@@ -15,10 +15,10 @@ import sys
 import types
 
 import pytest
+from conftest import build_again
 from docutils.frontend import get_default_settings
 from docutils.parsers.rst import Parser
 from docutils.utils import new_document
-from sphinx.testing.util import SphinxTestApp
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "docs" / "_ext"))
@@ -107,11 +107,7 @@ def test_an_incremental_build_keeps_every_page_s_keywords_in_the_search_index(tm
     shutil.copytree(HERE / "roots" / "test-evidence", src)
 
     def build():
-        app = SphinxTestApp("html", srcdir=src, freshenv=False)
-        try:
-            app.build()
-        finally:
-            app.cleanup()
+        app = build_again(src)
         return js_index.loads((app.outdir / "searchindex.js").read_text(encoding="utf-8"))["indexentries"]
 
     full = build()

@@ -17,7 +17,7 @@ import re
 import pytest
 from browser import pages, ranked
 from bs4 import BeautifulSoup
-from conftest import HTML, article, copy_root, html_page
+from conftest import HTML, article, build_again, copy_root, html_page
 
 browser = pytest.mark.browser
 
@@ -305,21 +305,11 @@ def test_a_build_stopped_while_writing_is_finished_by_the_next_without_a_warning
     """Pages written but the search index lost (a build killed while it wrote): the next build reads every
     page again, so the index is whole and nothing warns (with -W, Sphinx's warning failed `make`)."""
     from sphinx.search import js_index
-    from sphinx.testing.util import SphinxTestApp
 
     src = copy_root("handbook", tmp_path / "src")
-
-    def build():
-        app = SphinxTestApp("html", srcdir=src, freshenv=False)
-        try:
-            app.build()
-        finally:
-            app.cleanup()
-        return app
-
-    index = build().outdir / "searchindex.js"
+    index = build_again(src).outdir / "searchindex.js"
     whole = js_index.loads(index.read_text(encoding="utf-8"))["docnames"]
     index.unlink()
-    again = build()
+    again = build_again(src)
     assert "search index couldn't be loaded" not in again.warning.getvalue()
     assert js_index.loads(index.read_text(encoding="utf-8"))["docnames"] == whole
