@@ -55,6 +55,8 @@ extensions = [
 handbook_disclaimer = "_snippets/disclaimer.md"
 handbook_build_date = time.strftime("%Y-%m-%d", BUILD_TIME)
 handbook_allow_overdue = os.environ.get("HANDBOOK_ALLOW_OVERDUE") == "1"
+# Every item a patient needs from each label, and the section that tells it (docs/_ext/handbook/safety.py).
+handbook_safety_map = "docs/safety-map.yml"
 handbook_pdf_name = PDF_NAME
 handbook_epub_name = EPUB_NAME
 # Sites of regulators and official product labels: a bibliography entry with evidence = {regulatory}
@@ -64,6 +66,7 @@ handbook_regulator_hosts = [
     "www.ema.europa.eu", "ec.europa.eu",  # EU
     "www.nice.org.uk", "www.gov.uk", "products.mhra.gov.uk", "www.medicines.org.uk",  # UK
     "www.govinfo.gov", "www.federalregister.gov", "www.deadiversion.usdoj.gov", "www.dea.gov",  # US rules
+    "www.nhs.uk",  # NHS medicines pages: national medicines information, for examples of medicine names
 ]
 # Structured data for search engines (JSON-LD, docs/_ext/handbook/structured_data.py). Every page is about
 # the handbook's subjects; an entry with if_keywords only pages whose front-matter keywords include one.

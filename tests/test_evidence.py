@@ -125,9 +125,47 @@ def test_labels_that_follow_from_their_sources_pass(tmp_path):
     assert "WARNING" not in warnings, warnings
     # ... and {evidence-level} shows each entry's level by name.
     html = (srcdir / "_build" / "html" / "topic.html").read_text(encoding="utf-8")
-    assert re.search(r'class="evidence-level evidence-rct">Randomised trials<', html)
-    assert re.search(r'class="evidence-level evidence-small-studies">Small or open-label studies<', html)
+    assert re.search(r'class="evidence-level evidence-rct">Randomised trials in depression<', html)
+    assert re.search(r'class="evidence-level evidence-small-studies">Small or open-label studies in anxiety<', html)
     assert "Regulator or product label" in html
+
+
+def label_texts(html):
+    return [" ".join(re.sub(r"<[^>]+>", "", m).split())
+            for m in re.findall(r'<p class="evidence-label">(.*?)</p>', html, re.S)]
+
+
+def test_a_label_says_which_evidence_is_in_anxiety_and_which_in_depression(tmp_path):
+    """The conditions come from the sources' condition fields; when the strongest sources are not about
+    anxiety, the label says what the anxiety evidence is, or that none is cited."""
+    srcdir = copy_fixture(tmp_path / "evidence")
+    build(srcdir, "html")
+    labels = label_texts((srcdir / "_build" / "html" / "topic.html").read_text(encoding="utf-8"))
+    assert labels == [
+        "Evidence: Randomised trials in depression; no anxiety studies cited here",  # a trial and a review
+        "Evidence: Small or open-label studies in anxiety",
+        "Evidence: Randomised trials in depression; in anxiety, small or open-label studies",  # both cited
+        "Evidence: Regulator or product label",
+    ], labels
+    # The same sources, with the trial now in anxiety: the label needs no second part.
+    (srcdir / "refs.bib").write_text(BIB.replace("condition = {depression}", "condition = {anxiety, depression}", 1),
+                                     encoding="utf-8")
+    build(srcdir, "html", fresh=False)
+    labels = label_texts((srcdir / "_build" / "html" / "topic.html").read_text(encoding="utf-8"))
+    assert labels[0] == "Evidence: Randomised trials in anxiety and depression", labels
+
+
+def test_a_research_entry_without_a_condition_fails_at_the_entry(tmp_path):
+    srcdir = copy_fixture(tmp_path / "evidence")
+    bib = BIB.replace("  condition = {anxiety}\n", "").replace("condition = {depression}", "condition = {depresion}", 1)
+    (srcdir / "refs.bib").write_text(bib.replace("evidence = {small-studies},", "evidence = {small-studies}"),
+                                     encoding="utf-8")
+    warnings = evidence_warnings(build(srcdir))
+    assert any(w.startswith(f"refs.bib:{line_of(bib, '@article{openlabel')}: ")
+               and "entry 'openlabel' (evidence = {small-studies}) has no condition field: add the condition it "
+               "studied, e.g. 'condition = {anxiety}'" in w for w in warnings), warnings
+    assert any(w.startswith(f"refs.bib:{line_of(bib, '@article{trial')}: ")
+               and "unknown condition 'depresion' (did you mean 'depression'?)" in w for w in warnings), warnings
 
 
 def test_the_fixture_pages_pass_and_each_mistake_is_reported_once(mistakes):

@@ -10,7 +10,8 @@ roles and event handlers; ``setup`` below calls them in order. ARCHITECTURE.md h
 
 from __future__ import annotations
 
-from . import books, citations, content, edition, evidence, frontmatter, outputs, patches, search, structured_data
+from . import (books, citations, content, edition, evidence, frontmatter, outputs, patches, safety, search,
+               structured_data)
 from .outputs import download_link  # noqa: F401  (doctrees pickled before the split name it here)
 
 
@@ -20,9 +21,10 @@ def setup(app):
     content.setup(app)
     evidence.setup(app)
     citations.setup(app)
+    safety.setup(app)
     search.setup(app)
     outputs.setup(app)
     edition.setup(app)
     books.setup(app)
     structured_data.setup(app)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 2}
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 3}

@@ -3,8 +3,9 @@
 * `author_year_round`, registered with sphinxcontrib-bibtex's public plugin API: (Glue et al., 2017).
 * Each .bib file must parse: a syntax error is reported at its file and line (pybtex would stop the
   build with a traceback), and the rest of the file is still read.
-* Each entry: a key used once, a type the citation style knows, the fields its type needs, a four-digit
-  year, a well-formed DOI or an https URL; and it must be cited somewhere.
+* Each entry: a key used once, a type the citation style knows, the fields its type needs, an author (a
+  person or an organisation: a citation never prints a title in the author's place), a four-digit year,
+  a well-formed DOI or an https URL; and it must be cited somewhere.
 * Each citation key must be in the bibliography; a near miss gets "did you mean ...?". This replaces
   sphinxcontrib-bibtex's "could not find bibtex key" warning, which has no suggestion and no public
   hook to add one: `suppress_warnings` (set here, in `config-inited`) silences that one message type,
@@ -172,6 +173,11 @@ def check_bibliography(app):
             wanted = ", ".join(EXAMPLE_FIELD.get(f, f"{f} = {{...}}") for f in missing)
             warn(f"bibliography entry '{key}' (@{entry.type}) has no {' and no '.join(missing)} field: add "
                  f"{wanted}", location=where, subtype="bib")
+        if not (entry.persons.get("author") or entry.persons.get("editor")) and "author" not in missing:
+            warn(f"bibliography entry '{key}' has no author: its citations would print the title where the "
+                 "author belongs. Add the people (author = {Matveychuk, D. and Thomas, R. K.}) or, for a "
+                 "regulator, company or other body, the organisation in double braces (author = {{European "
+                 "Medicines Agency}})", location=where, subtype="bib")
         if not (entry.fields.get("title", "").strip() or entry.persons.get("author") or entry.persons.get("editor")):
             # Author-year citations need an author or a title: without either, formatting a citation of this
             # entry would stop the build with a traceback. The build fails on the warning above anyway.

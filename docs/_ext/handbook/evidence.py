@@ -9,6 +9,10 @@
   if none, `regulatory` when any source is a regulator's or a label. A section labelled `regulatory`
   may cite only regulatory sources.
 * {evidence-level}`key` shows the level of one entry, e.g. in a table's "Strength of evidence" column.
+* Research entries (all but `preclinical`) also declare what they studied: ``condition = {anxiety}``, or
+  several, comma-separated (CONDITIONS). A label then names the conditions of its strongest sources, and
+  when those are not about anxiety it says what the section's anxiety evidence is: "Randomised trials in
+  depression; in anxiety, small or open-label studies". Derived from the sources, never written by hand.
 
 Parallel reading and incremental builds: each page's labels and the citations under them are noted when
 the page is read (doctree-read, kept in env.handbook_evidence) and checked against the current
@@ -43,6 +47,11 @@ BACKGROUND_NAME = "Background (not evidence about treatment)"
 # Levels that were renamed, so an old name gets a pointer to the new one.
 RENAMED = {"approved": "regulatory"}
 EVIDENCE_SCALE_LABEL = "evidence-scale"
+# What a research source studied, as a label names it ("Randomised trials in depression"), in this order.
+CONDITIONS = {"anxiety": "anxiety", "depression": "depression", "recreational-use": "recreational use",
+              "other-uses": "other medical uses"}
+# Levels whose entries must say what condition they studied.
+NEEDS_CONDITION = ("rct", "small-studies", "expert")
 
 
 def suggestion(value, choices):
@@ -58,6 +67,32 @@ def entry_level(entry):
     """The entry's declared level, or None when it has none we know."""
     level = entry.fields.get("evidence", "").strip()
     return level if level in SOURCE_LEVELS else None
+
+
+def entry_conditions(entry):
+    """The conditions an entry declares, in CONDITIONS' order; unknown names are left out (and reported)."""
+    named = {c.strip() for c in entry.fields.get("condition", "").split(",") if c.strip()}
+    return [c for c in CONDITIONS if c in named]
+
+
+def in_conditions(conditions):
+    """'in anxiety and depression' for ['anxiety', 'depression']."""
+    names = [CONDITIONS[c] for c in conditions]
+    return "in " + (" and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1])
+
+
+def condition_note(level, sources):
+    """What to add after a label's level, given the (level, conditions) of the sources its section cites:
+    the conditions of the sources at that level and, when anxiety is not among them, the strongest
+    anxiety evidence cited ('' when the level is not a research level with conditions)."""
+    at_level = [c for c in CONDITIONS if any(lv == level and c in conds for lv, conds in sources)]
+    if not at_level:
+        return ""
+    note = " " + in_conditions(at_level)
+    if "anxiety" not in at_level:
+        anxiety = derive({lv for lv, conds in sources if "anxiety" in conds} - {"regulatory", "background"})
+        note += f"; in anxiety, {LEVELS[anxiety].lower()}" if anxiety else "; no anxiety studies cited here"
+    return note
 
 
 def host_of(url):
@@ -80,7 +115,18 @@ def check_source_levels(app):
         elif level not in SOURCE_LEVELS:
             warn(f"bibliography entry '{key}' has an unknown evidence level '{level}'"
                  f"{suggestion(level, SOURCE_LEVELS)}: use one of: {known}", location=where, subtype="evidence")
-        elif level == "regulatory":
+        elif level in NEEDS_CONDITION or entry.fields.get("condition", "").strip():
+            named = [c.strip() for c in entry.fields.get("condition", "").split(",") if c.strip()]
+            unknown = [c for c in named if c not in CONDITIONS]
+            if not named:
+                warn(f"bibliography entry '{key}' (evidence = {{{level}}}) has no condition field: add the condition "
+                     f"it studied, e.g. 'condition = {{anxiety}}' (one or more of: {', '.join(CONDITIONS)}), so "
+                     "evidence labels can say whether the evidence is in anxiety", location=where, subtype="evidence")
+            for name in unknown:
+                warn(f"bibliography entry '{key}' has an unknown condition '{name}'"
+                     f"{did_you_mean(name, CONDITIONS)}: use one or more of: {', '.join(CONDITIONS)}, "
+                     "comma-separated", location=where, subtype="evidence")
+        if level == "regulatory":
             url = entry.fields.get("url", "").strip()
             if host_of(url) not in hosts:
                 where_to = f"its url {url} is on {host_of(url) or 'no site'}" if url else "it has no url"
@@ -105,6 +151,8 @@ class EvidenceDirective(SphinxDirective):
             warn(f"unknown evidence level '{level}'{suggestion(level, LEVELS)} (use one of: "
                  f"{', '.join(LEVELS)})", location=self.get_location(), subtype="evidence")
             return []
+        for path in self.env.get_domain("cite").bibdata.bibfiles:  # the label names the sources' conditions
+            self.env.note_dependency(str(path))
         box = nodes.container(classes=["evidence", f"evidence-{level}"], evidence_level=level)
         self.set_source_info(box)
         label = nodes.paragraph(classes=["evidence-label"])
@@ -138,6 +186,8 @@ class EvidenceLevelRole(SphinxRole):
             return [nodes.inline(text=key)], []
         level = entry_level(entry)
         name = LEVELS.get(level, BACKGROUND_NAME if level == "background" else "Level not stated")
+        if level in NEEDS_CONDITION and entry_conditions(entry):
+            name += " " + in_conditions(entry_conditions(entry))
         return [nodes.inline(self.rawtext, name, classes=["evidence-level", f"evidence-{level}"])], []
 
 
@@ -188,13 +238,21 @@ def citations_under(section, page):
 
 
 def note_labels(app, doctree):
-    """Keep each label of this page, with its line and the citations of its section."""
+    """Keep each label of this page, with its line and the citations of its section; name the conditions
+    its sources studied after its level (condition_note)."""
     page = str(app.env.doc2path(app.env.docname))
+    entries = app.env.get_domain("cite").bibdata.data.entries
     labels = []
     for box in doctree.findall(nodes.container):
         if "evidence_level" in box:
-            labels.append({"line": box.line, "level": box["evidence_level"],
-                           "citations": citations_under(_section_of(box), page)})
+            citations = citations_under(_section_of(box), page)
+            labels.append({"line": box.line, "level": box["evidence_level"], "citations": citations})
+            sources = [(entry_level(entries[key]), entry_conditions(entries[key]))
+                       for key in dict.fromkeys(key for key, _line in citations) if key in entries]
+            note = condition_note(box["evidence_level"], sources)
+            if note:
+                strong = next(box.findall(nodes.strong))
+                strong.replace(strong.children[0], nodes.Text(strong.astext() + note))
     app.env.handbook_evidence[app.env.docname] = labels
 
 
