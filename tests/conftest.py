@@ -40,7 +40,7 @@ ROOTS = pathlib.Path(__file__).resolve().parent / "roots"  # fixture projects, o
 # The fixture projects load the handbook's own extension by name, as conf.py does.
 sys.path.insert(0, str(DOCS / "_ext"))
 
-TOPIC_PAGES = ["anxiety", "ketamine-history", "mechanism", "benefits-and-risks", "patient-stories",
+TOPIC_PAGES = ["anxiety", "ketamine-history", "mechanism", "benefits-and-risks", "safety", "patient-stories",
                "future-research"]
 REQUIRED_PAGES = ["index", *TOPIC_PAGES, "summary", "glossary", "references", "about"]
 ALL_PAGES = sorted(p.stem for p in DOCS.glob("*.md"))

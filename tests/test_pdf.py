@@ -12,6 +12,7 @@ KEY_TERMS = {
     "ketamine-history": ["1962", "anaesthetic", "Schedule III"],
     "mechanism": ["glutamate", "NMDA", "synaptic plasticity"],
     "benefits-and-risks": ["dissociation", "blood pressure", "bladder"],
+    "safety": ["breathing", "blood pressure", "pregnancy", "benzodiazepines"],
     "patient-stories": ["illustrative", "monitoring"],
     "future-research": ["long-term", "esketamine"],
 }

@@ -163,9 +163,62 @@ def test_each_home_tells_the_item_in_every_format(built, pdf_pages):
     web = _squeeze(article(html_page("checklist")).get_text(" "))
     pdf = _squeeze("\n".join(pdf_pages))
     with zipfile.ZipFile(HTML.parent / "epub" / "ketamine-anxiety-handbook.epub") as book:
-        epub = _squeeze(book.read("EPUB/checklist.xhtml").decode("utf-8"))
+        epub = _squeeze(book.read("checklist.xhtml").decode("utf-8"))
     for line in lines:
         squeezed = _squeeze(line)
         assert squeezed in web, f"not on the checklist page: {line}"
         assert squeezed in pdf, f"not in the PDF: {line}"
         assert squeezed in _squeeze(re.sub(r"<[^>]+>", " ", epub)), f"not in the EPUB: {line}"
+
+
+CITATION = re.compile(r"\([^()]*\b(?:\d{4}|n\.d\.)[^()]*\)")
+
+
+RUNNING_HEAD = re.compile(r"^(\d+(\.\d+)+\.? [A-Z].*|\d+|Chapter \d+.*)$")
+FOOTER = "The Ketamine and Anxiety Handbook, Edition"
+
+
+def without_running_heads(page):
+    """A PDF page's text without its running head, footer and page number, which can fall inside a sentence
+    that crosses the page break (numbered headings go too: only sentences are compared)."""
+    return "\n".join(line for line in page.splitlines()
+                     if not RUNNING_HEAD.match(line.strip()) and not line.startswith(FOOTER))
+
+
+def sentences_of(element):
+    """The sentences of an HTML element, citations and the evidence label taken out, squeezed for comparing."""
+    from test_medical_facts import _squeeze
+
+    for unwanted in element.select(".evidence-label, h1, h2, h3, h4, a.headerlink"):
+        unwanted.decompose()
+    text = CITATION.sub(" ", " ".join(element.get_text(" ").split()))
+    return [_squeeze(s) for s in re.split(r"(?<=[.!?:;])\s+", text) if len(s.split()) >= 5]
+
+
+def test_every_home_of_the_map_reads_the_same_in_the_pdf_and_the_epub(built, pdf_pages):
+    """The sections that tell the labels' warnings carry the same sentences in all three formats."""
+    import zipfile
+
+    from bs4 import BeautifulSoup
+    from test_medical_facts import _squeeze
+
+    homes = {label for r in real_map()["rows"] for label in ([r["home"]] if isinstance(r.get("home"), str)
+                                                            else r.get("home") or [])}
+    pdf = _squeeze(CITATION.sub(" ", " ".join(" ".join(without_running_heads(p) for p in pdf_pages).split())))
+    with zipfile.ZipFile(HTML.parent / "epub" / "ketamine-anxiety-handbook.epub") as book:
+        epub = {n.split("/")[-1].removesuffix(".xhtml"): BeautifulSoup(book.read(n), "html.parser")
+                for n in book.namelist() if n.endswith(".xhtml")}
+    missing = []
+    for label in sorted(homes):
+        page = "benefits-and-risks" if label.startswith("benefits-and-risks") else label.split("-")[0]
+        section = html_page(page).find(id=label)
+        assert section is not None, f"{label}: no such section on {page}.html"
+        book_section = epub[page].find(id=label)
+        assert book_section is not None, f"{label}: no such section in {page}.xhtml"
+        book_text = "".join(sentences_of(book_section))
+        for sentence in sentences_of(section):
+            if sentence not in pdf:
+                missing.append(f"PDF, {label}: {sentence[:80]}")
+            if sentence not in book_text:
+                missing.append(f"EPUB, {label}: {sentence[:80]}")
+    assert not missing, "\n".join(missing[:20])

@@ -24,24 +24,24 @@ browser = pytest.mark.browser
 # (question, the page that answers it). The common-questions page answers most of them too; these name
 # the topic page that explains the answer, which must also reach the top three.
 QUESTIONS = [
-    ("can I drive after ketamine?", "benefits-and-risks"),
+    ("can I drive after ketamine?", "safety"),
     ("is ketamine addictive", "benefits-and-risks"),
     ("will it make me feel strange?", "benefits-and-risks"),
-    ("can I have it while pregnant?", "benefits-and-risks"),
+    ("can I have it while pregnant?", "safety"),
     ("is it habit-forming?", "benefits-and-risks"),
     ("will I trip?", "benefits-and-risks"),
-    ("can I breastfeed while on ketamine?", "benefits-and-risks"),
-    ("can I drink alcohol after a session", "benefits-and-risks"),
-    ("can I take ketamine with xanax", "benefits-and-risks"),
-    ("does it raise blood pressure", "benefits-and-risks"),
+    ("can I breastfeed while on ketamine?", "safety"),
+    ("can I drink alcohol after a session", "safety"),
+    ("can I take ketamine with xanax", "safety"),
+    ("does it raise blood pressure", "safety"),
     ("why do I need to pee so much after ketamine", "benefits-and-risks"),
-    ("who should not take ketamine", "benefits-and-risks"),
-    ("I have an aneurysm, can I have ketamine?", "benefits-and-risks"),
+    ("who should not take ketamine", "safety"),
+    ("I have an aneurysm, can I have ketamine?", "safety"),
     ("how quickly does ketamine work", "benefits-and-risks"),
     ("how much does ketamine therapy cost", "benefits-and-risks"),
     ("can ketamine make me throw up", "benefits-and-risks"),
     ("is it normal to feel dizzy after the nasal spray", "benefits-and-risks"),
-    ("how long until I can drive after esketamine", "benefits-and-risks"),
+    ("how long until I can drive after esketamine", "safety"),
     ("how many sessions will I need?", "future-research"),
     ("what is the best dose of ketamine", "future-research"),
     ("can ketamine be used with cbt", "future-research"),
@@ -76,6 +76,12 @@ ANSWERS = [
     ("will insurance pay for it", "questions-insurance"),
 ]
 
+# Medicines and drinks readers ask about with ketamine: the first result is an answer about taking them
+# together (issue 18: someone on sertraline and lorazepam must find the benzodiazepine warning first).
+INTERACTION_ANSWERS = {"questions-medicines", "questions-alcohol", "questions-breathing", "questions-antidepressants"}
+INTERACTION_QUERIES = ["sertraline and lorazepam", "benzo", "opioids", "alcohol", "diazepam", "can I take it with valium",
+                       "methadone", "ketamine and codeine", "clonazepam with esketamine", "can I drink wine after ketamine"]
+
 # Abbreviations readers type, and what the page that answers them spells out.
 ABBREVIATIONS = {
     "PTSD": "post-traumatic stress disorder",
@@ -106,6 +112,13 @@ def run(page, query):
 
 
 # -- Whole questions --------------------------------------------------------------------------------
+
+
+@browser
+@pytest.mark.parametrize("query", INTERACTION_QUERIES)
+def test_a_medicine_or_drink_lands_on_the_interaction_answer_first(search_page, query):
+    first = ranked(search_page, query)[0]
+    assert first.split("#")[-1] in INTERACTION_ANSWERS, f"{query!r}: first result {first}"
 
 
 @browser
