@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.util.docutils import SphinxDirective
 
 from .evidence import cite_keys, is_citation
@@ -38,6 +39,7 @@ GROUPS = {
     "medicines": "Tell the clinic about every medicine, and about alcohol and drugs",
     "day": "On the day of a session",
     "urgent": "Get help at once if",
+    "soon": "Tell your clinic soon if",
 }
 
 
@@ -225,7 +227,27 @@ class SafetyChecklist(SphinxDirective):
         container += self.parse_text_to_nodes("\n".join(text))
         for bullets in container.findall(nodes.bullet_list):
             bullets["classes"].append("checklist")
+            for paragraph in bullets.findall(nodes.paragraph):
+                wrap_sources(paragraph)
+        # Printed from the website, the lines go without their sources (to fit one page); this says where they are.
+        address = f"{self.config.html_baseurl}{self.env.docname}.html"
+        note = addnodes.only(expr="builder_html")
+        note += nodes.paragraph("", "", nodes.Text("The source of each line, and why it matters, are on the web "
+                                                   f"page {address}"), classes=["print-only"])
+        container += note
         return [container]
+
+
+def wrap_sources(paragraph):
+    """Put a checklist line's citation and 'why' link in one inline of class checklist-source (print hides it)."""
+    first = next((i for i, child in enumerate(paragraph.children) if not isinstance(child, nodes.Text)), None)
+    if first is None:
+        return
+    sources = nodes.inline(classes=["checklist-source"])
+    for child in paragraph.children[first:]:
+        sources += child.deepcopy()
+    paragraph.children = paragraph.children[:first]
+    paragraph += sources
 
 
 class SafetyMapTable(SphinxDirective):
