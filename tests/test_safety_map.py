@@ -222,3 +222,36 @@ def test_every_home_of_the_map_reads_the_same_in_the_pdf_and_the_epub(built, pdf
             if sentence not in book_text:
                 missing.append(f"EPUB, {label}: {sentence[:80]}")
     assert not missing, "\n".join(missing[:20])
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", ["A4", "Letter"])
+def test_the_checklist_prints_on_one_page_with_the_crisis_help(page, site, size):
+    """Printed from the website, the checklist fits one sheet, keeps every line and the crisis help, and says
+    where each line's source is (the sources themselves are left off paper to make it fit)."""
+    import io
+
+    from pypdf import PdfReader
+
+    page.goto(f"{site}checklist.html")
+    reader = PdfReader(io.BytesIO(page.pdf(format=size)))
+    assert len(reader.pages) == 1, f"the checklist prints on {len(reader.pages)} {size} pages"
+    from test_medical_facts import _squeeze
+
+    import unicodedata
+
+    printed = _squeeze(unicodedata.normalize("NFKC", reader.pages[0].extract_text()))  # "ﬀ" ligatures
+    for row in real_map()["rows"]:
+        if row.get("checklist"):
+            assert _squeeze(" ".join(str(row["checklist"]).split())) in printed, row["checklist"]
+    assert _squeeze("Get help at once if") in printed and "988" in printed and "116123" in printed
+    assert _squeeze("The source of each line") in printed
+
+
+@pytest.mark.browser
+def test_each_checklist_line_has_a_box_to_tick_on_screen(page, site):
+    page.goto(f"{site}checklist.html")
+    boxes = page.eval_on_selector_all(
+        "ul.checklist > li", "els => els.map(e => getComputedStyle(e, '::before').borderTopWidth)")
+    assert boxes and all(width == "2px" for width in boxes), boxes
+    assert page.is_hidden(".print-only")

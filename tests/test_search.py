@@ -54,7 +54,7 @@ QUESTIONS = [
     ("is ketamine FDA approved for anxiety?", "approvals"),
     ("what does off-label mean", "approvals"),
     ("can I get esketamine on the NHS?", "approvals"),
-    ("are online ketamine clinics safe?", "approvals"),
+    ("are online ketamine clinics safe?", "safety"),  # the FDA's warning on at-home ketamine
     ("can a doctor prescribe ketamine for anxiety", "approvals"),
     ("how does ketamine work in the brain?", "mechanism"),
     ("does ketamine grow new brain connections", "mechanism"),
@@ -78,7 +78,8 @@ ANSWERS = [
 
 # Medicines and drinks readers ask about with ketamine: the first result is an answer about taking them
 # together (issue 18: someone on sertraline and lorazepam must find the benzodiazepine warning first).
-INTERACTION_ANSWERS = {"questions-medicines", "questions-alcohol", "questions-breathing", "questions-antidepressants"}
+INTERACTION_ANSWERS = {"questions-medicines", "questions-alcohol", "questions-breathing", "questions-antidepressants",
+                       "safety-breathing", "safety-interactions"}
 INTERACTION_QUERIES = ["sertraline and lorazepam", "benzo", "opioids", "alcohol", "diazepam", "can I take it with valium",
                        "methadone", "ketamine and codeine", "clonazepam with esketamine", "can I drink wine after ketamine"]
 
@@ -149,16 +150,16 @@ def test_the_answer_on_the_questions_page_is_a_result_of_its_own(search_page, qu
 @browser
 def test_a_word_the_handbook_does_not_use_leaves_the_rest_of_the_question(search_page):
     links = run(search_page, "can I drive home after ketamine zorblax")
-    assert "benefits-and-risks" in pages(links)[:3], links[:5]
+    assert "safety" in pages(links)[:3], links[:5]
     note = search_page.inner_text("#search-results .search-note")
     assert "zorblax" in note and "Not found" in note, note
 
 
 @browser
 @pytest.mark.parametrize("query,expected", [
-    ("can I have ketamine while pregnent", "benefits-and-risks"),
+    ("can I have ketamine while pregnent", "safety"),
     ("is ketamine adictive", "benefits-and-risks"),
-    ("can I drvie after ketamine", "benefits-and-risks"),
+    ("can I drvie after ketamine", "safety"),
 ])
 def test_a_typing_slip_still_finds_the_answer(search_page, query, expected):
     top = pages(ranked(search_page, query))
@@ -199,11 +200,11 @@ def test_no_script_errors_while_searching(search_page):
 @browser
 def test_a_result_opens_the_section_that_matched(page, site):
     page.goto(f"{site}search.html?q=can I drive after ketamine?")
-    link = page.locator("#search-results ul.search li > a[href^='benefits-and-risks.html#']").first
+    link = page.locator("#search-results ul.search li > a[href^='safety.html#']").first
     link.wait_for()
     href = link.get_attribute("href")
     link.click()
-    page.wait_for_url(re.compile(r"benefits-and-risks\.html#"), wait_until="load")
+    page.wait_for_url(re.compile(r"safety\.html#"), wait_until="load")
     anchor = href.split("#", 1)[1]
     assert page.evaluate("location.hash") == f"#{anchor}"
     section = page.locator(f"section[id='{anchor}']")
@@ -234,7 +235,7 @@ def test_snippet_shows_and_highlights_the_words_that_matched(page, site, query, 
 @browser
 def test_snippet_comes_from_the_matching_section_not_the_page_opening(page, site):
     page.goto(f"{site}search.html?q=can I drink alcohol after a session")
-    item = page.locator("#search-results ul.search li:has(a[href^='benefits-and-risks.html#'])").first
+    item = page.locator("#search-results ul.search li:has(a[href^='safety.html#'])").first
     item.locator("p.context").wait_for()
     snippet = item.locator("p.context").inner_text()
     assert "alcohol" in snippet.lower() and "Key points" not in snippet, snippet
@@ -245,7 +246,7 @@ def test_a_whole_question_works_from_a_local_file(page, built):
     page.goto((HTML / "search.html").as_uri() + "?q=can I drive after ketamine?")
     page.wait_for_selector("#search-results p.search-summary", timeout=10000)
     links = page.eval_on_selector_all("#search-results ul.search li > a", "els => els.map(e => e.getAttribute('href'))")
-    assert "benefits-and-risks" in pages(links)[:3], links[:5]
+    assert "safety" in pages(links)[:3], links[:5]
 
 
 # -- The index behind it (no browser) -----------------------------------------------------------------
