@@ -55,7 +55,8 @@ CASES = {
                      r"'home: topic-sectoin' is not the label of any section \(did you mean 'topic-section'\?\)"),
     "home-not-citing": (MAP + row(**{**GOOD, "item": "wrong section", "home": "evidence-scale"}),
                         NEW_ROW,
-                        r"its home 'evidence-scale' \(index\) does not cite 'glue2017': cite the source in that section"),
+                        r"its home 'evidence-scale' \(index\) does not cite 'glue2017': cite the source in that "
+                        r"section"),
     "source-not-listed": (MAP + row(**{**GOOD, "source": "glue2018", "item": "unlisted source"}),
                           NEW_ROW,
                           r"names the source 'glue2018' \(did you mean 'glue2017'\?\), which is not listed under "
@@ -68,7 +69,8 @@ CASES = {
     "unknown-group": (MAP + row(**GOOD, checklist="A line.", group="tel"), NEW_ROW,
                       r"has an unknown group 'tel' \(did you mean 'tell'\?\)"),
     "source-not-in-bib": (MAP.replace("rows:", "  glue2071:\n    version: x\n    checked: 2026-11-01\n\nrows:"),
-                          "glue2071:", r"source 'glue2071' is not a key of the bibliography \(did you mean 'glue2017'\?\)"),
+                          "glue2071:",
+                          r"source 'glue2071' is not a key of the bibliography \(did you mean 'glue2017'\?\)"),
     "source-no-version": (MAP.replace('    version: "Journal article, 2017"\n', ""), "glue2017:",
                           r"source 'glue2017' has no 'version:'"),
     "source-bad-date": (MAP.replace("checked: 2026-11-01", "checked: last week"), "glue2017:",
@@ -236,9 +238,9 @@ def test_the_checklist_prints_on_one_page_with_the_crisis_help(page, site, size)
     page.goto(f"{site}checklist.html")
     reader = PdfReader(io.BytesIO(page.pdf(format=size)))
     assert len(reader.pages) == 1, f"the checklist prints on {len(reader.pages)} {size} pages"
-    from test_medical_facts import _squeeze
-
     import unicodedata
+
+    from test_medical_facts import _squeeze
 
     printed = _squeeze(unicodedata.normalize("NFKC", reader.pages[0].extract_text()))  # "ﬀ" ligatures
     for row in real_map()["rows"]:

@@ -80,8 +80,9 @@ ANSWERS = [
 # together (issue 18: someone on sertraline and lorazepam must find the benzodiazepine warning first).
 INTERACTION_ANSWERS = {"questions-medicines", "questions-alcohol", "questions-breathing", "questions-antidepressants",
                        "safety-breathing", "safety-interactions"}
-INTERACTION_QUERIES = ["sertraline and lorazepam", "benzo", "opioids", "alcohol", "diazepam", "can I take it with valium",
-                       "methadone", "ketamine and codeine", "clonazepam with esketamine", "can I drink wine after ketamine"]
+INTERACTION_QUERIES = ["sertraline and lorazepam", "benzo", "opioids", "alcohol", "diazepam",
+                       "can I take it with valium", "methadone", "ketamine and codeine", "clonazepam with esketamine",
+                       "can I drink wine after ketamine"]
 
 # Abbreviations readers type, and what the page that answers them spells out.
 ABBREVIATIONS = {

@@ -10,8 +10,19 @@ roles and event handlers; ``setup`` below calls them in order. ARCHITECTURE.md h
 
 from __future__ import annotations
 
-from . import (books, citations, content, edition, evidence, frontmatter, outputs, patches, safety, search,
-               structured_data)
+from . import (
+    books,
+    citations,
+    content,
+    edition,
+    evidence,
+    frontmatter,
+    outputs,
+    patches,
+    safety,
+    search,
+    structured_data,
+)
 from .outputs import download_link  # noqa: F401  (doctrees pickled before the split name it here)
 
 

@@ -80,7 +80,7 @@ def load_map(app):
         warn(f"the safety map does not parse: {getattr(error, 'problem', None) or error}: check the indentation "
              "and that each row starts with '- source:'", location=f"{path}:{line}", subtype="safety")
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("sources"), dict) or not isinstance(data.get("rows"), list):
+    if not (isinstance(data, dict) and isinstance(data.get("sources"), dict) and isinstance(data.get("rows"), list)):
         warn("the safety map needs two parts, 'sources:' (by bibliography key) and 'rows:' (a list)",
              location=f"{path}:1", subtype="safety")
         return None
@@ -281,7 +281,8 @@ class SafetyMapTable(SphinxDirective):
             if not isinstance(row, dict) or row.get("source") != key:
                 continue
             homes = as_list(row.get("home"))
-            told = "; ".join(f"{{ref}}`{label}`" for label in homes) or f"Left out: {' '.join(str(row.get('omitted', '')).split())}"
+            omitted = " ".join(str(row.get("omitted", "")).split())
+            told = "; ".join(f"{{ref}}`{label}`" for label in homes) or f"Left out: {omitted}"
             text += [f"* - {row.get('section', '')}", f"  - {row.get('item', '')}", f"  - {told}"]
         text.append(":::")
         container = nodes.container(classes=["safety-map"])
