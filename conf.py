@@ -176,5 +176,5 @@ epub_copyright = copyright
 # The NCX and OPF identifiers must match, and EPUB3 wants an XML name.
 epub_uid = epub_identifier = "ketamine-anxiety-handbook"
 epub_show_urls = "no"
-epub_exclude_files = ["search.html", "404.html", ".buildinfo.bak"]
+epub_exclude_files = ["search.html", "404.html", ".buildinfo.bak", "_static/print.css"]
 epub_css_files = ["handbook.css"]

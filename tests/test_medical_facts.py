@@ -38,7 +38,7 @@ FACTS = [
     ("safety", "including with a clip on your finger that measures oxygen (pulse oximetry)"),
     ("safety", "about 40 minutes after a dose and lasts about four hours"),
     ("safety", "between 8 and 19 in every 100 people on the spray had a large rise"),
-    ("safety", "a sudden severe headache, a change in your sight or a seizure"),
+    ("safety", "a sudden severe headache, a change in your sight, a seizure (fit)"),
     ("safety", "an aneurysm (a bulge in an artery wall)"),
     ("safety", "an arteriovenous malformation"),
     ("safety", "had a bleed inside the brain"),
