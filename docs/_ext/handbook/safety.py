@@ -29,7 +29,7 @@ from sphinx import addnodes
 from sphinx.util.docutils import SphinxDirective
 
 from .evidence import cite_keys, is_citation
-from .util import did_you_mean, keep_per_page, warn
+from .util import LineLoader, did_you_mean, keep_per_page, warn
 
 ROW_FIELDS = {"source", "section", "item", "home", "omitted", "checklist", "group"}
 SOURCE_FIELDS = {"version", "checked", "watch"}
@@ -41,21 +41,6 @@ GROUPS = {
     "urgent": "Get help at once if",
     "soon": "Tell your clinic soon if",
 }
-
-
-class LineLoader(yaml.SafeLoader):
-    """A YAML loader that notes each mapping's line (1-based) under '__line__', and the line of each of its
-    keys under '__key_lines__'."""
-
-
-def _mapping_with_line(loader, node):
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    mapping["__key_lines__"] = {key.value: key.start_mark.line + 1 for key, _value in node.value}
-    return mapping
-
-
-LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
 
 
 def map_path(app):

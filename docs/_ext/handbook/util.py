@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 
+import yaml
 from sphinx.util import logging
 
 logger = logging.getLogger("handbook")
@@ -72,3 +73,18 @@ def keep_per_page(app, attribute):
     app.connect("builder-inited", create)
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)
+
+
+class LineLoader(yaml.SafeLoader):
+    """A YAML loader that notes each mapping's line (1-based) under '__line__', and the line of each of its
+    keys under '__key_lines__', so a data file's mistakes are reported at their line."""
+
+
+def _mapping_with_line(loader, node):
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    mapping["__key_lines__"] = {key.value: key.start_mark.line + 1 for key, _value in node.value}
+    return mapping
+
+
+LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
