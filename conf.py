@@ -57,6 +57,11 @@ handbook_build_date = time.strftime("%Y-%m-%d", BUILD_TIME)
 handbook_allow_overdue = os.environ.get("HANDBOOK_ALLOW_OVERDUE") == "1"
 # Every item a patient needs from each label, and the section that tells it (docs/_ext/handbook/safety.py).
 handbook_safety_map = "docs/safety-map.yml"
+# One entry per study, read by the build (docs/_ext/handbook/studies.py); the website offers it as a CSV.
+handbook_studies = "docs/studies.yml"
+handbook_studies_csv = "ketamine-anxiety-studies.csv"
+# Papers that were retracted or withdrawn: citing one fails the build (docs/_ext/handbook/citations.py).
+handbook_retracted = "docs/retracted-dois.txt"
 handbook_pdf_name = PDF_NAME
 handbook_epub_name = EPUB_NAME
 # Sites of regulators and official product labels: a bibliography entry with evidence = {regulatory}

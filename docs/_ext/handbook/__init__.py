@@ -22,6 +22,7 @@ from . import (
     safety,
     search,
     structured_data,
+    studies,
 )
 from .outputs import download_link  # noqa: F401  (doctrees pickled before the split name it here)
 
@@ -33,6 +34,7 @@ def setup(app):
     evidence.setup(app)
     citations.setup(app)
     safety.setup(app)
+    studies.setup(app)
     search.setup(app)
     outputs.setup(app)
     edition.setup(app)

@@ -205,6 +205,36 @@ def check_bibliography(app):
                  location=where, subtype="bib")
 
 
+def retracted_dois(app):
+    """{doi (lower case): (line, note)} from the list of retracted or withdrawn papers (handbook_retracted)."""
+    name = app.config.handbook_retracted
+    path = (Path(app.confdir) / name) if name else None
+    if path is None or not path.is_file():
+        return path, {}
+    found = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        doi, _, note = line.partition("#")
+        if doi.strip():
+            found[doi.strip().lower()] = (number, note.strip())
+    return path, found
+
+
+def check_no_retracted_paper(app):
+    """No bibliography entry is a paper on the list of retracted or withdrawn papers."""
+    path, retracted = retracted_dois(app)
+    if not retracted:
+        return
+    bibdata = app.env.get_domain("cite").bibdata
+    locations = bib_entry_locations(bibdata)
+    for key, entry in bibdata.data.entries.items():
+        doi = entry.fields.get("doi", "").strip().lower()
+        if doi in retracted:
+            line, note = retracted[doi]
+            warn(f"bibliography entry '{key}' (doi {doi}) is a retracted or withdrawn paper ({path.name}:{line}"
+                 f"{': ' + note if note else ''}): remove it and every claim that rests on it, or cite the "
+                 "corrected version", location=locations.get(key), subtype="bib")
+
+
 def check_every_entry_cited(app, env):
     """A bibliography entry that nothing cites is a sign of a dropped claim."""
     domain = env.get_domain("cite")
@@ -252,5 +282,7 @@ def setup(app):
     app.connect("config-inited", suppress_bibtex_unknown_key)
     app.connect("builder-inited", check_bib_syntax, priority=400)
     app.connect("builder-inited", check_bibliography)
+    app.connect("builder-inited", check_no_retracted_paper)
+    app.add_config_value("handbook_retracted", None, "env", types=[str, type(None)])
     app.connect("env-check-consistency", check_every_key_known)
     app.connect("env-check-consistency", check_every_entry_cited)

@@ -27,14 +27,14 @@ class download_link(nodes.Inline, nodes.TextElement):
     """A link to the PDF or EPUB edition, resolved per builder."""
 
 
-DOWNLOAD_TEXT = {"pdf": "the PDF edition", "epub": "the EPUB edition"}
+DOWNLOAD_TEXT = {"pdf": "the PDF edition", "epub": "the EPUB edition", "csv": "the evidence table (CSV)"}
 
 
 def download_role(name, rawtext, text, lineno, inliner, options=None, content=None):
-    """{handbook-download}`pdf` or {handbook-download}`epub`."""
+    """{handbook-download}`pdf`, {handbook-download}`epub` or {handbook-download}`csv` (the evidence table)."""
     kind = text.strip().lower()
     if kind not in DOWNLOAD_TEXT:
-        msg = inliner.reporter.warning(f"unknown download '{text}' (use pdf or epub)", line=lineno)
+        msg = inliner.reporter.warning(f"unknown download '{text}' (use pdf, epub or csv)", line=lineno)
         return [inliner.problematic(rawtext, rawtext, msg)], [msg]
     return [download_link(rawtext, DOWNLOAD_TEXT[kind], kind=kind)], []
 
@@ -42,7 +42,8 @@ def download_role(name, rawtext, text, lineno, inliner, options=None, content=No
 def resolve_download_links(app, doctree, docname):
     """On the website the files sit at the site root; in the PDF and EPUB, link to the website."""
     config = app.config
-    filename = {"pdf": config.handbook_pdf_name, "epub": config.handbook_epub_name}
+    filename = {"pdf": config.handbook_pdf_name, "epub": config.handbook_epub_name,
+                "csv": getattr(config, "handbook_studies_csv", "studies.csv")}
     for node in list(doctree.findall(download_link)):
         name = filename[node["kind"]]
         if app.builder.name in ("html", "dirhtml"):

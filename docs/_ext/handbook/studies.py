@@ -54,7 +54,8 @@ ROWS = [("Design", "design"), ("Compared with", "comparator"), ("Participants", 
         ("Follow-up", "follow_up"), ("Limits", "limits")]
 FIELDS = {"key", "group", "kind", "condition", "n", "heading", "glance_kind", "glance_who", "confirmed",
           *(field for _name, field in ROWS)}
-MARKER = re.compile(r"^```\{(study-glance|study-entries|study-search)\}[ \t]*(\S*)[ \t]*\n```[ \t]*$", re.MULTILINE)
+MARKER = re.compile(r"^```\{(study-glance|study-entries|study-search|study-search-strings)\}[ \t]*(\S*)[ \t]*\n```[ \t]*$",
+                    re.MULTILINE)
 
 
 def data_path(app):
@@ -149,8 +150,10 @@ def check_search(path, data):
     excluded = counts.get("excluded") or {}
     try:
         total_excluded = sum(int(v) for k, v in excluded.items() if not str(k).startswith("__"))
-        if int(counts["identified"]) - int(counts["duplicates"]) != int(counts["screened"]):
-            warn("search flow: identified minus duplicates must equal screened", location=where, subtype="studies")
+        found_records = int(counts["identified"]) + int(counts.get("other_sources") or 0)
+        if found_records - int(counts["duplicates"]) != int(counts["screened"]):
+            warn("search flow: identified plus other sources, minus duplicates, must equal screened", location=where,
+                 subtype="studies")
         if int(counts["screened"]) - total_excluded != int(counts["included"]):
             warn(f"search flow: screened ({counts['screened']}) minus excluded ({total_excluded}) must equal "
                  f"included ({counts['included']})", location=where, subtype="studies")
@@ -184,6 +187,8 @@ def write_page(app, docname, source):
             return glance(data)
         if what == "study-search":
             return search_flow(data)
+        if what == "study-search-strings":
+            return search_strings(data)
         studies = [s for s in data["studies"] if s.get("group") == group]
         if not studies:
             warn(f"no study in group '{group}'{did_you_mean(group, {s.get('group') for s in data['studies']})}",
@@ -226,13 +231,25 @@ def search_flow(data):
     flow = data["search"].get("flow") or {}
     excluded = {k: v for k, v in (flow.get("excluded") or {}).items() if not str(k).startswith("__")}
     lines = [":::{list-table}", ":header-rows: 1", ":widths: 70 30", "", "* - Step", "  - Records",
-             f"* - Records found by the searches", f"  - {flow.get('identified')}",
-             f"* - Duplicates removed (the same study found by more than one search)", f"  - {flow.get('duplicates')}",
-             f"* - Records screened (title and abstract)", f"  - {flow.get('screened')}"]
+             "* - Records found by the searches", f"  - {flow.get('identified')}",
+             "* - Studies already in the handbook from earlier editions", f"  - {flow.get('other_sources') or 0}",
+             "* - Duplicates removed (the same study found twice)", f"  - {flow.get('duplicates')}",
+             "* - Records screened (title and abstract)", f"  - {flow.get('screened')}"]
     for reason, count in excluded.items():
         lines += [f"* - Excluded: {reason}", f"  - {count}"]
-    lines += [f"* - **Studies included**", f"  - **{flow.get('included')}**", ":::", ""]
+    lines += ["* - **Studies included**", f"  - **{flow.get('included')}**", ":::", ""]
     return "\n".join(lines)
+
+
+def search_strings(data):
+    """The exact strings of the documented search, as the weekly evidence watch runs them."""
+    strings = data["search"].get("strings") or {}
+    lines = ["PubMed (E-utilities), each string run on its own:", ""]
+    lines += [f"- `{term}`" for term in strings.get("pubmed", [])]
+    lines += ["", "ClinicalTrials.gov (API version 2), each pair of condition and intervention terms:", ""]
+    lines += [f"- condition `{q.get('condition')}`, intervention `{q.get('intervention')}`"
+              for q in strings.get("clinicaltrials", [])]
+    return "\n".join([*lines, ""])
 
 
 def short_name(key):
