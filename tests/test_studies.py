@@ -13,8 +13,8 @@ import pybtex.database
 import pytest
 from conftest import DOCS, EPUB, HTML, TOPIC_PAGES, article, html_page
 
-FIELDS = ["Design", "Participants", "Dose and route", "Measures", "Main result", "Follow-up", "Limits",
-          "Source"]
+FIELDS = ["Design", "Compared with", "Participants", "Dose and route", "Measures", "Main result", "Follow-up",
+          "Limits", "Source"]
 # Pages whose text must link a study's first citation to its entry in the table.
 LINKING_PAGES = [*TOPIC_PAGES, "summary", "evidence-levels"]
 # Pages searched for retold numbers: every page except the table itself and the bibliography.
@@ -253,3 +253,78 @@ def test_epub_holds_the_table_its_labels_and_the_links_to_it(built, studies):
     assert not missing, f"figures from the studies table missing in the EPUB: {missing}"
     unlinked = [key for key in studies if not any(f"studies.xhtml#study-{key}" in text for text in others.values())]
     assert not unlinked, f"no EPUB page links to these entries of the studies table: {unlinked}"
+
+
+# -- Studies as data: the CSV, the search date, the documented search (issue 19) --------------------------
+
+
+def _csv_rows():
+    import csv
+    import io
+
+    path = HTML / "ketamine-anxiety-studies.csv"
+    assert path.exists(), "the evidence table's CSV is not in the built site"
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+def test_the_csv_downloads_from_the_studies_page_and_matches_it(html_built, studies):
+    page = article(html_page("studies"))
+    link = page.select_one('a.download-link[href="ketamine-anxiety-studies.csv"]')
+    assert link is not None, "the studies page does not link the CSV"
+    rows = _csv_rows()
+    assert [r["key"] for r in rows] == list(studies), "the CSV and the page list different studies, or in another order"
+    for row in rows:
+        entry = studies[row["key"]]
+        for column, field in (("design", "Design"), ("main_result", "Main result"), ("limits", "Limits")):
+            page_text = re.sub(r"\s+([,.;:)])", r"\1", _text(entry[field])).replace("( ", "(").replace("’", "'")
+            assert " ".join(row[column].split()) == page_text, (row["key"], column)
+        assert row["doi_or_url"].startswith("https://"), row["key"]
+
+
+def test_every_study_found_by_the_search_is_a_trial_or_review_with_its_comparator(studies):
+    rows = {r["key"]: r for r in _csv_rows()}
+    assert len(rows) >= 40
+    for key, row in rows.items():
+        assert row["compared_with"], key
+        assert row["kind"], key
+    kinds = {row["kind"] for row in rows.values()}
+    assert {"Randomised controlled trial", "Meta-analysis", "Systematic review"} <= kinds
+
+
+def test_the_search_date_is_on_the_studies_page_and_in_the_books(html_built, pdf_pages):
+    import unicodedata
+
+    phrase = "Evidence searched up to"
+    assert phrase in _text(article(html_page("studies")))
+    assert phrase in " ".join(unicodedata.normalize("NFKC", p) for p in pdf_pages).replace("\n", " ")
+    with zipfile.ZipFile(EPUB) as book:
+        assert phrase in book.read("studies.xhtml").decode("utf-8")
+
+
+def test_the_search_page_states_the_question_strings_date_and_a_flow_that_adds_up(html_built):
+    import yaml
+
+    data = yaml.safe_load((DOCS / "studies.yml").read_text(encoding="utf-8"))
+    page = article(html_page("evidence-search"))
+    text = _text(page)
+    for needle in ("The question", "Evidence searched up to 4 December 2026", "PubMed", "ClinicalTrials.gov",
+                   "panic disorder", "retracted"):
+        assert needle in text, needle
+    for string in data["search"]["strings"]["pubmed"]:
+        assert " ".join(string.split()) in text.replace("  ", " "), string
+    flow = {_text(tr.find_all("td")[0]): int(_text(tr.find_all("td")[1])) for tr in page.select("table tbody tr")}
+    excluded = sum(v for k, v in flow.items() if k.startswith("Excluded"))
+    found = flow["Records found by the searches"] + flow["Studies already in the handbook from earlier editions"]
+    screened = flow["Records screened (title and abstract)"]
+    assert found - flow["Duplicates removed (the same study found twice)"] == screened
+    assert flow["Records screened (title and abstract)"] - excluded == flow["Studies included"]
+
+
+def test_no_retracted_paper_is_cited():
+    import pybtex.database
+
+    listed = {line.split("#")[0].strip().lower() for line in (DOCS / "retracted-dois.txt").read_text().splitlines()
+              if line.split("#")[0].strip()}
+    bib = pybtex.database.parse_file(str(DOCS / "references.bib"))
+    cited = {e.fields.get("doi", "").lower() for e in bib.entries.values()}
+    assert not listed & cited

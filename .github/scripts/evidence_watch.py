@@ -63,7 +63,7 @@ def ctgov_url(condition, intervention, since):
 def ctgov_ids(text):
     return [(s["protocolSection"]["identificationModule"]["nctId"],
              s["protocolSection"]["identificationModule"].get("briefTitle", ""))
-            for s in json.loads(text).get("studies", [])]
+            for s in json.loads(text)["studies"]]
 
 
 def crossref_url(doi):
@@ -100,7 +100,8 @@ def findings(studies, bib_text, retracted_text, get=None):
     for term in strings.get("pubmed", []):
         try:
             ids = pubmed_ids(get(pubmed_url(term, since)))
-            out["records"] += [f"PubMed {pmid} (https://pubmed.ncbi.nlm.nih.gov/{pmid}/), from `{term}`" for pmid in ids]
+            out["records"] += [f"PubMed {pmid} (https://pubmed.ncbi.nlm.nih.gov/{pmid}/), from `{term}`"
+                               for pmid in ids]
         except Exception as error:  # noqa: BLE001 (reported, never taken for "nothing new")
             out["errors"].append(f"PubMed search `{term}` could not be run: {type(error).__name__}: {error}")
     for query in strings.get("clinicaltrials", []):

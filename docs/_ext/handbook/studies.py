@@ -54,8 +54,9 @@ ROWS = [("Design", "design"), ("Compared with", "comparator"), ("Participants", 
         ("Follow-up", "follow_up"), ("Limits", "limits")]
 FIELDS = {"key", "group", "kind", "condition", "n", "heading", "glance_kind", "glance_who", "confirmed",
           *(field for _name, field in ROWS)}
-MARKER = re.compile(r"^```\{(study-glance|study-entries|study-search|study-search-strings)\}[ \t]*(\S*)[ \t]*\n```[ \t]*$",
-                    re.MULTILINE)
+MARKER = re.compile(
+    r"^```\{(study-glance|study-entries|study-search|study-search-strings)\}[ \t]*(\S*)[ \t]*\n```[ \t]*$",
+    re.MULTILINE)
 
 
 def data_path(app):
@@ -83,6 +84,7 @@ def load(app):
              subtype="studies")
         return None
     data["studies"] = [s for s in data["studies"] if isinstance(s, dict)]
+    data["names"] = {}
     return data
 
 
@@ -97,6 +99,7 @@ def check(app):
         return
     path = data_path(app)
     entries = app.env.get_domain("cite").bibdata.data.entries
+    data["names"] = {s["key"]: name_of(entries[s["key"]]) for s in data["studies"] if s.get("key") in entries}
     seen = {}
     for study in data["studies"]:
         where = f"{path}:{study['__line__']}"
@@ -143,7 +146,7 @@ def check(app):
 
 def check_search(path, data):
     search = data["search"]
-    where = f"{path}:{search['__line__']}"
+    where = f"{path}:{data['__key_lines__']['search']}"
     if not isinstance(search.get("date"), datetime.date):
         warn("the search needs 'date: YYYY-MM-DD', the day it was run", location=where, subtype="studies")
     counts = search.get("flow") or {}
@@ -193,7 +196,7 @@ def write_page(app, docname, source):
         if not studies:
             warn(f"no study in group '{group}'{did_you_mean(group, {s.get('group') for s in data['studies']})}",
                  docname, source[0].count("\n", 0, match.start()) + 1, subtype="studies")
-        return "\n".join(entry(s) for s in studies)
+        return "\n".join(entry(s, data["names"].get(s["key"])) for s in studies)
 
     source[0] = MARKER.sub(replace, source[0])
 
@@ -210,15 +213,15 @@ def glance(data):
              ":::{list-table}", ":header-rows: 1", ":widths: 22 30 48", "",
              "* - Study", "  - Kind of study", "  - Who took part"]
     for study in data["studies"]:
-        name = short_name(study["key"])
+        name = data["names"].get(study["key"]) or short_name(study["key"])
         lines += [f"* - {{ref}}`{name} <study-{study['key']}>`", f"  - {one_line(study.get('glance_kind'))}",
                   f"  - {one_line(study.get('glance_who'))}"]
     return "\n".join([*lines, ":::", ""])
 
 
-def entry(study):
+def entry(study, name=None):
     key = study["key"]
-    lines = [f"(study-{key})=", "", f"### {short_name(key)}: {one_line(study.get('heading'))}", "",
+    lines = [f"(study-{key})=", "", f"### {name or short_name(key)}: {one_line(study.get('heading'))}", "",
              ":::{list-table}", ":stub-columns: 1", ":widths: 24 76", ""]
     for name, field in ROWS:
         lines += [f"* - {name}", f"  - {one_line(study.get(field))}"]
@@ -227,7 +230,8 @@ def entry(study):
 
 
 def search_flow(data):
-    """The flow of records, as PRISMA 2020 draws it, in a table (readable in every format)."""
+    """The flow of records, as PRISMA 2020 draws it, in a table (readable in every format), then the included
+    studies, each linked to its entry, by the studies page's section."""
     flow = data["search"].get("flow") or {}
     excluded = {k: v for k, v in (flow.get("excluded") or {}).items() if not str(k).startswith("__")}
     lines = [":::{list-table}", ":header-rows: 1", ":widths: 70 30", "", "* - Step", "  - Records",
@@ -238,18 +242,36 @@ def search_flow(data):
     for reason, count in excluded.items():
         lines += [f"* - Excluded: {reason}", f"  - {count}"]
     lines += ["* - **Studies included**", f"  - **{flow.get('included')}**", ":::", ""]
-    return "\n".join(lines)
+    names = data.get("names") or {}
+    for group in data["search"].get("groups") or []:
+        studies = [s for s in data["studies"] if s.get("group") == group]
+        links = ", ".join(f"{{ref}}`{names.get(s['key']) or short_name(s['key'])} <study-{s['key']}>`" for s in studies)
+        lines += [f"- {{ref}}`studies-{group}`: {links}."]
+    return "\n".join([*lines, ""])
 
 
 def search_strings(data):
     """The exact strings of the documented search, as the weekly evidence watch runs them."""
     strings = data["search"].get("strings") or {}
-    lines = ["PubMed (E-utilities), each string run on its own:", ""]
-    lines += [f"- `{term}`" for term in strings.get("pubmed", [])]
-    lines += ["", "ClinicalTrials.gov (API version 2), each pair of condition and intervention terms:", ""]
-    lines += [f"- condition `{q.get('condition')}`, intervention `{q.get('intervention')}`"
+    lines = ["PubMed (E-utilities), each string run on its own:", "", "```text"]
+    lines += [line for term in strings.get("pubmed", []) for line in (term, "")][:-1]
+    lines += ["```", "", "ClinicalTrials.gov (API version 2), each pair of condition and intervention terms:", "",
+              "```text"]
+    lines += [f"condition: {q.get('condition')}; intervention: {q.get('intervention')}"
               for q in strings.get("clinicaltrials", [])]
-    return "\n".join([*lines, ""])
+    return "\n".join([*lines, "```", ""])
+
+
+def name_of(bib_entry):
+    """'Oliveira Filho 2023': the first author's surname, as printed, and the year, from the bibliography."""
+    from pybtex.richtext import Text
+
+    people = bib_entry.persons.get("author") or []
+    year = bib_entry.fields.get("year", "")
+    if not people:
+        return None
+    surname = " ".join(str(Text.from_latex(part)) for part in people[0].prelast_names + people[0].last_names)
+    return f"{surname.replace('{', '').replace('}', '')} {year}".strip()
 
 
 def short_name(key):
@@ -284,8 +306,9 @@ def csv_text(app):
     for study in data["studies"]:
         fields = entries[study["key"]].fields if study.get("key") in entries else {}
         link = f"https://doi.org/{fields['doi']}" if fields.get("doi") else fields.get("url", "")
-        writer.writerow([study["key"], short_name(study["key"]), plain(fields.get("title", "")).replace("{", "")
-                         .replace("}", ""), fields.get("journal", ""), fields.get("year", ""), link,
+        title = plain(fields.get("title", "")).replace("{", "").replace("}", "")
+        name = data["names"].get(study["key"]) or short_name(study["key"])
+        writer.writerow([study["key"], name, title, fields.get("journal", ""), fields.get("year", ""), link,
                          KINDS.get(study.get("kind"), ("",))[0], CONDITIONS.get(study.get("condition"), ("",))[0],
                          plain(study.get("design")), plain(study.get("comparator")), plain(study.get("participants")),
                          study.get("n") if study.get("n") is not None else "", plain(study.get("dose")),
