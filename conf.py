@@ -181,5 +181,5 @@ epub_copyright = copyright
 # The NCX and OPF identifiers must match, and EPUB3 wants an XML name.
 epub_uid = epub_identifier = "ketamine-anxiety-handbook"
 epub_show_urls = "no"
-epub_exclude_files = ["search.html", "404.html", ".buildinfo.bak", "_static/print.css"]
+epub_exclude_files = ["search.html", "404.html", ".buildinfo.bak", "_static/checklist.css"]
 epub_css_files = ["handbook.css"]

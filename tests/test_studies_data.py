@@ -27,7 +27,6 @@ search:
     clinicaltrials: [{condition: anxiety, intervention: ketamine}]
   flow:
     identified: 3
-    other_sources: 0
     duplicates: 1
     screened: 2
     excluded:
@@ -129,7 +128,7 @@ CASES = {
     "unknown-field": (swap("    limits: Very small.", "    limits: Very small.\n    limts: x"), "- key: glue2017",
                       r"unknown field 'limts' \(did you mean 'limits'\?\)"),
     "flow-does-not-add-up": (swap("screened: 2", "screened: 3"), "search:",
-                             r"identified plus other sources, minus duplicates, must equal screened"),
+                             r"identified minus duplicates must equal screened"),
     "included-mismatch": (swap("included: 1", "included: 2").replace("excluded:\n      in another condition or "
                                                                       "setting: 1", "excluded: {}"), "search:",
                           r"2 included, but 1 studies are listed in the searched groups"),

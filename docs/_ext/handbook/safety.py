@@ -291,11 +291,11 @@ def checklist_lines(rows):
     return lines
 
 
-def print_stylesheet(app, pagename, templatename, context, doctree):
-    """The checklist's page (and only it) loads docs/_static/print.css, which fits it on one printed page. The
-    EPUB, an HTML builder too, does without: it is read on screens, and epubcheck rejects the file's CSS."""
+def checklist_stylesheet(app, pagename, templatename, context, doctree):
+    """The checklist's page (and only it) loads docs/_static/checklist.css: boxes to tick, and one printed page.
+    The EPUB, an HTML builder too, does without: epubcheck rejects the file's CSS."""
     if app.builder.name != "epub" and doctree is not None and next(doctree.findall(is_checklist), None):
-        app.add_css_file("print.css", media="print")
+        app.add_css_file("checklist.css")
 
 
 def is_checklist(node):
@@ -309,4 +309,4 @@ def setup(app):
     keep_per_page(app, "handbook_section_cites")
     app.connect("doctree-read", note_section_citations)
     app.connect("env-check-consistency", check_map)
-    app.connect("html-page-context", print_stylesheet, priority=300)  # before outputs.py copies css_files (400)
+    app.connect("html-page-context", checklist_stylesheet, priority=300)  # before outputs.py copies css_files (400)

@@ -44,7 +44,7 @@ SCRIPT_FILE = "search-questions.js"
 SEARCHTOOLS_FINGERPRINT = "954625d140412a9d"
 # Pages a reader rarely wants as an answer: their results count for less.
 PAGE_WEIGHTS = {"changes": 0.3, "contributing": 0.5, "references": 0.5, "about": 0.7, "accessibility": 0.7,
-                "glossary": 0.75, "label-coverage": 0.4, "checklist": 0.8}
+                "glossary": 0.75, "label-coverage": 0.4, "checklist": 0.8, "studies": 0.6}
 # Elements whose words belong to no one section: the shared disclaimer, the review dates.
 COMPOUND = re.compile(r"\w+(?:-\w+)+")
 SKIP_CLASSES = {"no-search", "disclaimer", "review-dates", "crisis-first"}

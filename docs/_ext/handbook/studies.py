@@ -52,7 +52,7 @@ CONDITIONS = {
 ROWS = [("Design", "design"), ("Compared with", "comparator"), ("Participants", "participants"),
         ("Dose and route", "dose"), ("Measures", "measures"), ("Main result", "result"),
         ("Follow-up", "follow_up"), ("Limits", "limits")]
-FIELDS = {"key", "group", "kind", "condition", "n", "heading", "glance_kind", "glance_who", "confirmed",
+FIELDS = {"key", "group", "kind", "condition", "n", "in_search", "heading", "glance_kind", "glance_who", "confirmed",
           *(field for _name, field in ROWS)}
 MARKER = re.compile(
     r"^```\{(study-glance|study-entries|study-search|study-search-strings)\}[ \t]*(\S*)[ \t]*\n```[ \t]*$",
@@ -108,7 +108,7 @@ def check(app):
         for field in sorted(f for f in set(study) - FIELDS if not f.startswith("__")):
             warn(f"{what} has an unknown field '{field}'{did_you_mean(field, FIELDS)}", location=where,
                  subtype="studies")
-        missing = [f for f in sorted(FIELDS - {"n"}) if not str(study.get(f) or "").strip()]
+        missing = [f for f in sorted(FIELDS - {"n", "in_search"}) if not str(study.get(f) or "").strip()]
         if missing:
             warn(f"{what} has no {', '.join(missing)}: fill every field (write 'not reported in the abstract' "
                  "where the paper does not say)", location=where, subtype="studies")
@@ -144,6 +144,13 @@ def check(app):
     check_search(path, data)
 
 
+def searched(data):
+    """The studies the search counts: those in its groups, but for ones an earlier edition described that the
+    rules would now leave out (in_search: false)."""
+    groups = data["search"].get("groups") or []
+    return [s for s in data["studies"] if s.get("group") in groups and s.get("in_search", True) is not False]
+
+
 def check_search(path, data):
     search = data["search"]
     where = f"{path}:{data['__key_lines__']['search']}"
@@ -153,14 +160,12 @@ def check_search(path, data):
     excluded = counts.get("excluded") or {}
     try:
         total_excluded = sum(int(v) for k, v in excluded.items() if not str(k).startswith("__"))
-        found_records = int(counts["identified"]) + int(counts.get("other_sources") or 0)
-        if found_records - int(counts["duplicates"]) != int(counts["screened"]):
-            warn("search flow: identified plus other sources, minus duplicates, must equal screened", location=where,
-                 subtype="studies")
+        if int(counts["identified"]) - int(counts["duplicates"]) != int(counts["screened"]):
+            warn("search flow: identified minus duplicates must equal screened", location=where, subtype="studies")
         if int(counts["screened"]) - total_excluded != int(counts["included"]):
             warn(f"search flow: screened ({counts['screened']}) minus excluded ({total_excluded}) must equal "
                  f"included ({counts['included']})", location=where, subtype="studies")
-        found = sum(1 for s in data["studies"] if s.get("group") in (search.get("groups") or []))
+        found = sum(1 for s in searched(data))
         if int(counts["included"]) != found:
             warn(f"search flow: {counts['included']} included, but {found} studies are listed in the searched "
                  f"groups ({', '.join(search.get('groups') or [])}): every included study needs an entry",
@@ -236,15 +241,20 @@ def search_flow(data):
     excluded = {k: v for k, v in (flow.get("excluded") or {}).items() if not str(k).startswith("__")}
     lines = [":::{list-table}", ":header-rows: 1", ":widths: 70 30", "", "* - Step", "  - Records",
              "* - Records found by the searches", f"  - {flow.get('identified')}",
-             "* - Studies already in the handbook from earlier editions", f"  - {flow.get('other_sources') or 0}",
              "* - Duplicates removed (the same study found twice)", f"  - {flow.get('duplicates')}",
              "* - Records screened (title and abstract)", f"  - {flow.get('screened')}"]
     for reason, count in excluded.items():
         lines += [f"* - Excluded: {reason}", f"  - {count}"]
     lines += ["* - **Studies included**", f"  - **{flow.get('included')}**", ":::", ""]
     names = data.get("names") or {}
+    kept = [s for s in data["studies"] if s.get("in_search") is False]
+    if kept:
+        listed = ", ".join(f"{{ref}}`{names.get(s['key']) or short_name(s['key'])} <study-{s['key']}>`" for s in kept)
+        lines += [f"The studies page also keeps {len(kept)} studies that earlier editions described and that these "
+                  f"rules would now leave out, as they were not randomised: {listed}. They are not counted above.", ""]
+    lines += ["The included studies, by section of the studies page:", ""]
     for group in data["search"].get("groups") or []:
-        studies = [s for s in data["studies"] if s.get("group") == group]
+        studies = [s for s in searched(data) if s.get("group") == group]
         links = ", ".join(f"{{ref}}`{names.get(s['key']) or short_name(s['key'])} <study-{s['key']}>`" for s in studies)
         lines += [f"- {{ref}}`studies-{group}`: {links}."]
     return "\n".join([*lines, ""])
