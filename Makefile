@@ -113,10 +113,10 @@ lint: $(VENV_OK)  ## spelling, whitespace, Python style, workflow and config sch
 # a core. The browser's report follows the other's; either failing fails `make test`.
 test: all lint  ## every check: build what is out of date, lint, then all tests (browser tests alongside)
 	@mkdir -p $(BUILDDIR)
-	@echo "pytest tests/test_browser.py (the sweep of every page, in the background; its report follows)"
-	@BUILDDIR=$(BUILDDIR) $(PYTHON) -m pytest tests/test_browser.py > $(BUILDDIR)/browser-tests.log 2>&1 & browser=$$!; \
+	@echo "pytest tests/test_browser.py tests/test_search.py (the page sweep and search, in the background; its report follows)"
+	@BUILDDIR=$(BUILDDIR) $(PYTHON) -m pytest tests/test_browser.py tests/test_search.py > $(BUILDDIR)/browser-tests.log 2>&1 & browser=$$!; \
 	echo 'pytest tests (every other test, the other browser tests among them)'; \
-	BUILDDIR=$(BUILDDIR) nice -n 10 $(PYTHON) -m pytest --ignore=tests/test_browser.py tests; rest=$$?; \
+	BUILDDIR=$(BUILDDIR) nice -n 10 $(PYTHON) -m pytest --ignore=tests/test_browser.py --ignore=tests/test_search.py tests; rest=$$?; \
 	wait $$browser; status=$$?; cat $(BUILDDIR)/browser-tests.log; \
 	test $$rest -eq 0 && test $$status -eq 0
 
