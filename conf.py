@@ -55,6 +55,8 @@ extensions = [
 handbook_disclaimer = "_snippets/disclaimer.md"
 handbook_build_date = time.strftime("%Y-%m-%d", BUILD_TIME)
 handbook_allow_overdue = os.environ.get("HANDBOOK_ALLOW_OVERDUE") == "1"
+# Every page says who has checked its medical content (front matter `medical_review`, shown under its title).
+handbook_require_medical_review = True
 # Every item a patient needs from each label, and the section that tells it (docs/_ext/handbook/safety.py).
 handbook_safety_map = "docs/safety-map.yml"
 # One entry per study, read by the build (docs/_ext/handbook/studies.py); the website offers it as a CSV.

@@ -48,6 +48,14 @@ def without(field):
 # name: (the broken page, the line the message must point at (or text on that line), the message).
 # Each message says what is wrong and how to put it right.
 CASES = {
+    # -- Review status (medical_review): who has checked the page's claims
+    "medical-review-not-a-date": (swap("keywords: [mistake, test]", "keywords: [mistake, test]\nmedical_review: "
+                                       "{second_reader: soon, clinician: not yet}"), "medical_review:",
+                                  r"front matter field 'medical_review' second_reader: write a date \(YYYY-MM-DD\) or "
+                                  r"one of 'not yet', 'not needed', not 'soon'"),
+    "medical-review-incomplete": (swap("keywords: [mistake, test]", "keywords: [mistake, test]\nmedical_review: yes"),
+                                  "medical_review:",
+                                  r"front matter field 'medical_review' must give both second_reader and clinician"),
     # -- Front matter: the block as a whole
     "no-front-matter": (PAGE.split("---\n", 2)[2], 1,
                         r"page has no YAML front matter: start the page with a '---' block"),
@@ -188,3 +196,12 @@ def test_a_page_left_out_of_the_pdf_is_reported(build):
     warnings = build(files={"index.md": index, "extra.md": PAGE}, builder="latex")
     assert re.search(r"^extra\.md:1: WARNING: page is missing from the PDF: include it in a toctree the LaTeX "
                      r"build sees", warnings, re.MULTILINE), warnings
+
+
+def test_a_page_without_its_review_status_fails_where_the_project_requires_it(build):
+    """The handbook's conf.py sets handbook_require_medical_review: then a page without the field fails at its
+    first line, saying what to add (the fixture does not set it, so its pages pass without one)."""
+    warnings = build(handbook_require_medical_review=True)
+    assert re.search(r"^topic\.md:1: WARNING: front matter field 'medical_review' is missing: add a line "
+                     r"'medical_review: \{second_reader: 2026-12-04, clinician: not yet\}'", warnings,
+                     re.MULTILINE), warnings

@@ -137,3 +137,15 @@ def test_page_is_not_overdue_for_review(page):
     """Freshness, against today's date: a page past its next review date fails here, by name."""
     due = front_matter(page)["next_review"]
     assert due >= datetime.date.today(), f"{page}.md is overdue for review (next_review {due})"
+
+
+@pytest.mark.parametrize("page", ALL_PAGES)
+def test_every_page_shows_who_has_checked_its_medical_content(built, page):
+    """Under its title, each page says when a second reader last checked its claims and whether an independent
+    clinician has reviewed it, from its front matter (issue 22), linking to how pages are reviewed."""
+    status = article(html_page(page)).select_one("p.review-status")
+    assert status is not None, f"{page}: no review status"
+    text = " ".join(status.get_text().split())
+    assert re.search(r"second reader|no medical claims", text), text
+    assert re.search(r"clinician|no clinical review", text), text
+    assert status.select_one('a[href$="#about-review"]') is not None

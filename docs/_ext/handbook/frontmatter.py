@@ -5,6 +5,9 @@
   for the other parts of the extension (search keywords, the meta description).
 * Shows "Last reviewed / Next review due" under each page title, and an "overdue for review" notice
   (and a warning) once the next review date has passed the build date.
+* `medical_review` (required where ``handbook_require_medical_review`` is set, as in the handbook's conf.py):
+  when a second reader last checked the page's claims against their sources, and when an independent
+  clinician last reviewed it, each a date, "not yet" or "not needed". Shown under the review dates.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import re
 
 import yaml
 from docutils import nodes
+from sphinx import addnodes
 
 from .util import did_you_mean, keep_per_page, logger, warn
 
@@ -40,6 +44,11 @@ FIELDS = {
     "keywords": "keywords: [mechanism, glutamate, NMDA receptor]",
 }
 REQUIRED_FIELDS = tuple(FIELDS)
+# Optional unless handbook_require_medical_review: who has checked the page's medical content, and when.
+MEDICAL_REVIEW_EXAMPLE = "medical_review: {second_reader: 2026-12-04, clinician: not yet}"
+MEDICAL_REVIEWERS = {"second_reader": "a second reader checked every claim against its source",
+                     "clinician": "an independent clinician reviewed the page"}
+REVIEW_WORDS = ("not yet", "not needed")
 DATE_FIELDS = ("last_reviewed", "next_review")
 TEXT_FIELDS = ("title", "description")
 LIST_FIELDS = ("reviewers", "keywords")
@@ -116,10 +125,13 @@ def check_front_matter(docname, text):
         if name in seen:
             warn(f"front matter field '{name}' is given twice (also on line {seen[name]}): keep one", docname, line)
         seen.setdefault(name, line)
+    known = {**FIELDS, "medical_review": MEDICAL_REVIEW_EXAMPLE}
     for field in data:
-        if field not in FIELDS:
-            hint = did_you_mean(field, FIELDS) or f": the fields are {', '.join(FIELDS)}"
+        if field not in known:
+            hint = did_you_mean(field, known) or f": the fields are {', '.join(known)}"
             warn(f"unknown front matter field '{field}'{hint}", docname, field_line(text, field))
+    result_review = (check_medical_review(data["medical_review"], lambda why: bad("medical_review", why))
+                     if "medical_review" in data else None)
     result = {}
     for field, example in FIELDS.items():
         if field not in data:
@@ -148,6 +160,8 @@ def check_front_matter(docname, text):
                        "or put a number in quotes ('1962')")
             continue
         result[field] = value
+    if result_review:
+        result["medical_review"] = result_review
     description = result.get("description", "")
     if len(description) > DESCRIPTION_MAX:
         bad("description", f"is {len(description)} characters long (at most {DESCRIPTION_MAX}): shorten it; "
@@ -161,6 +175,28 @@ def check_front_matter(docname, text):
         bad("next_review", f"({nxt}) must come after last_reviewed ({last}): set the date of the next review")
         del result["next_review"]
     return result
+
+
+def check_medical_review(value, bad):
+    """{'second_reader': date or words, 'clinician': date or words}, or None after reporting what is wrong."""
+    if not isinstance(value, dict) or set(value) != set(MEDICAL_REVIEWERS):
+        bad(f"must give both second_reader and clinician, e.g. '{MEDICAL_REVIEW_EXAMPLE}'")
+        return None
+    review = {}
+    for who, value_ in value.items():
+        if str(value_).strip() in REVIEW_WORDS:
+            review[who] = str(value_).strip()
+            continue
+        date, problem = as_date(value_)
+        if problem:
+            bad(f"{who}: write a date (YYYY-MM-DD) or one of {', '.join(repr(w) for w in REVIEW_WORDS)}, not "
+                f"{value_!r}")
+            return None
+        if date > datetime.date.today() + datetime.timedelta(days=1):
+            bad(f"{who} ({date}) is in the future: write the date the review was done")
+            return None
+        review[who] = date
+    return review
 
 
 def quote_impossible_dates(text):
@@ -185,7 +221,13 @@ def quote_impossible_dates(text):
 
 
 def read_front_matter(app, docname, source):
-    app.env.handbook_pages[docname] = check_front_matter(docname, source[0])
+    meta = check_front_matter(docname, source[0])
+    if app.config.handbook_require_medical_review and "medical_review" not in meta and meta:
+        if not re.search(r"^medical_review\s*:", source[0][:2000], re.MULTILINE):
+            warn(f"front matter field 'medical_review' is missing: add a line '{MEDICAL_REVIEW_EXAMPLE}' (the date "
+                 "a second reader last checked the page's claims, and whether an independent clinician has "
+                 "reviewed it)", docname, 1)
+    app.env.handbook_pages[docname] = meta
     source[0] = quote_impossible_dates(source[0])
 
 
@@ -203,6 +245,9 @@ def review_nodes(app, docname, meta):
     line += nodes.strong(text="Next review due: ")
     line += nodes.Text(f"{nxt.isoformat()}.")
     result = [line]
+    review = meta.get("medical_review")
+    if review:
+        result.append(review_status(review))
     build_date = datetime.date.fromisoformat(app.config.handbook_build_date)
     if nxt < build_date:
         notice = nodes.admonition(classes=["overdue-review", "warning"])
@@ -223,6 +268,30 @@ def review_nodes(app, docname, meta):
     return result
 
 
+def review_status(review):
+    """'Medical review: claims checked against their sources by a second reader on 2026-12-04; not yet
+    reviewed by an independent clinician.' -- with a link to how pages are reviewed (the about page)."""
+    def part(who, value):
+        if value == "not needed":
+            return {"second_reader": "no medical claims to check",
+                    "clinician": "no clinical review needed"}[who]
+        if value == "not yet":
+            return {"second_reader": "claims not yet checked by a second reader",
+                    "clinician": "not yet reviewed by an independent clinician"}[who]
+        return {"second_reader": f"claims checked against their sources by a second reader on {value.isoformat()}",
+                "clinician": f"reviewed by an independent clinician on {value.isoformat()}"}[who]
+
+    line = nodes.paragraph(classes=["review-status"])
+    line += nodes.strong(text="Medical review: ")
+    line += nodes.Text(f"{part('second_reader', review['second_reader'])}; {part('clinician', review['clinician'])}. ")
+    ref = addnodes.pending_xref("", refdomain="std", reftype="ref", reftarget="about-review", refexplicit=True,
+                                refwarn=True)
+    ref += nodes.inline(text="How pages are reviewed")
+    line += ref
+    line += nodes.Text(".")
+    return line
+
+
 def add_review_dates(app, doctree):
     """Put the review line (and any overdue notice) right after the page title."""
     docname = app.env.docname
@@ -237,6 +306,7 @@ def add_review_dates(app, doctree):
 def setup(app):
     app.add_config_value("handbook_build_date", datetime.date.today().isoformat(), "env")
     app.add_config_value("handbook_allow_overdue", False, "env")
+    app.add_config_value("handbook_require_medical_review", False, "env")
     keep_per_page(app, "handbook_pages")
     app.connect("source-read", read_front_matter)
     # Before search.add_keyword_index (400), which puts the keywords' index node before this line.
