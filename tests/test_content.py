@@ -149,3 +149,18 @@ def test_every_page_shows_who_has_checked_its_medical_content(built, page):
     assert re.search(r"second reader|no medical claims", text), text
     assert re.search(r"clinician|no clinical review", text), text
     assert status.select_one('a[href$="#about-review"]') is not None
+
+
+def test_further_help_names_national_services_each_cited_to_its_own_page(built):
+    """The summary lists anxiety charities and services in the US and the UK, each cited (issue 22); the
+    questions page leads to the list."""
+    section = article(html_page("summary")).find(id="summary-further-help")
+    assert section is not None
+    items = section.select("li")
+    for name in ("Anxiety and Depression Association of America", "NAMI HelpLine", "SAMHSA", "Anxiety UK", "Mind",
+                 "NHS Talking Therapies"):
+        item = next((li for li in items if name in li.get_text()), None)
+        assert item is not None, f"{name} is not listed"
+        assert item.select_one('a[href^="references.html#"]'), f"{name} is not cited"
+    answer = article(html_page("questions")).find(id="questions-support")
+    assert answer.select_one('a[href$="#summary-further-help"]') is not None
