@@ -62,6 +62,8 @@ handbook_safety_map = "docs/safety-map.yml"
 # One entry per study, read by the build (docs/_ext/handbook/studies.py); the website offers it as a CSV.
 handbook_studies = "docs/studies.yml"
 handbook_studies_csv = "ketamine-anxiety-studies.csv"
+# Frequencies shown as icon arrays of 100 people and in words (docs/_ext/handbook/pictures.py).
+handbook_frequencies = "docs/frequencies.yml"
 # Papers that were retracted or withdrawn: citing one fails the build (docs/_ext/handbook/citations.py).
 handbook_retracted = "docs/retracted-dois.txt"
 handbook_pdf_name = PDF_NAME

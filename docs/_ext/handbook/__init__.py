@@ -19,6 +19,7 @@ from . import (
     frontmatter,
     outputs,
     patches,
+    pictures,
     safety,
     search,
     structured_data,
@@ -35,6 +36,7 @@ def setup(app):
     citations.setup(app)
     safety.setup(app)
     studies.setup(app)
+    pictures.setup(app)
     search.setup(app)
     outputs.setup(app)
     edition.setup(app)

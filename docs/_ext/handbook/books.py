@@ -82,6 +82,21 @@ def label_navigation(nav):
     return re.sub(r'<nav epub:type="toc"(?![^>]*role=)', '<nav epub:type="toc" role="doc-toc"', nav)
 
 
+def declare_inline_svg(opf, outdir):
+    """content.opf with properties="svg" on each page that draws inline SVG (the icon arrays), as EPUB 3
+    requires of a content document that holds SVG."""
+    def item(match):
+        tag, href = match.group(0), match.group(1)
+        path = os.path.join(outdir, href)
+        if "properties=" in tag or not href.endswith(".xhtml") or not os.path.exists(path):
+            return tag
+        with open(path, encoding="utf-8") as f:
+            has_svg = "<svg" in f.read()
+        return tag.replace(' media-type=', ' properties="svg" media-type=', 1) if has_svg else tag
+
+    return re.sub(r'<item [^>]*href="([^"]+)"[^>]*/>', item, opf)
+
+
 def _edit(path, change, *args):
     with open(path, encoding="utf-8") as f:
         text = f.read()
@@ -109,6 +124,7 @@ def finish_epub(app, exception):
         return
     outdir = str(app.outdir)
     _edit(os.path.join(outdir, "content.opf"), accessibility_metadata, app.config.epub_publisher)
+    _edit(os.path.join(outdir, "content.opf"), declare_inline_svg, outdir)
     _edit(os.path.join(outdir, "nav.xhtml"), label_navigation)
     rezip(os.path.join(outdir, app.config.epub_basename + ".epub"), outdir, source_date())
 

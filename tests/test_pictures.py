@@ -1,0 +1,114 @@
+"""Numbers as pictures (docs/frequencies.yml, docs/_ext/handbook/pictures.py): icon arrays of 100 people and
+the same frequency in words, from one entry; in the website, the PDF and the EPUB.
+"""
+
+import re
+import zipfile
+
+import pytest
+import yaml
+from conftest import DOCS, EPUB, ROOTS, article, build_pages, html_page
+
+CONF = (ROOTS / "test-handbook" / "conf.py").read_text(encoding="utf-8") + 'handbook_frequencies = "freq.yml"\n'
+FREQUENCIES = """\
+- id: responders
+  source: glue2017
+  counted: people who responded
+  groups:
+    - {label: After ketamine, per_100: 33}
+    - {label: After placebo, per_100: 0}
+"""
+PAGE = """\
+---
+title: Pictures
+description: A page with an icon array.
+last_reviewed: 2026-10-01
+next_review: 2027-04-01
+reviewers: [Test team]
+keywords: [pictures]
+---
+
+:::{admonition} Key points
+:class: key-points
+
+- A picture {cite:p}`glue2017`.
+:::
+
+## Responders
+
+In the trial, {per-100}`responders/After ketamine` responded.
+
+```{icon-array} responders
+```
+"""
+
+
+def build(tmp_path, frequencies=FREQUENCIES, page=PAGE, builder="dummy"):
+    return build_pages(tmp_path / "handbook", {"pictures": page},
+                       files={"conf.py": CONF, "freq.yml": frequencies}, builder=builder)
+
+
+@pytest.mark.fast
+def test_the_picture_and_the_words_come_from_one_entry(tmp_path):
+    assert build(tmp_path, builder="html") == ""
+    page = html_page("pictures", root=tmp_path / "handbook" / "_build" / "html")
+    figures = page.select(".icon-arrays figure.icon-array")
+    assert len(figures) == 2
+    svg = figures[0].find("svg")
+    assert svg["role"] == "img" and svg.find("title").get_text() == "After ketamine: 33 of 100 people"
+    assert svg["aria-labelledby"] == svg.find("title")["id"]
+    rects = svg.find_all("rect")
+    assert len(rects) == 100 and sum(r["fill"] == "currentColor" for r in rects) == 33  # the text colour
+    assert sum(r["fill"] == "currentColor" for r in figures[1].find_all("rect")) == 0
+    words = " ".join(page.select_one(".icon-array-caption").get_text(" ").split())
+    assert words.startswith("In words: people who responded. After ketamine, about 33 in 100 people (about 1 in 3); "
+                            "after placebo, none of 100 people")
+    assert page.select_one(".per-100").get_text() == "about 33 in 100 people (about 1 in 3)"
+
+
+@pytest.mark.fast
+def test_the_pdf_draws_the_same_grid(tmp_path):
+    assert build(tmp_path, builder="latex") == ""
+    tex = next((tmp_path / "handbook" / "_build" / "latex").glob("*.tex")).read_text(encoding="utf-8")
+    grids = re.findall(r"\\begin\{minipage\}.*?\\end\{minipage\}", tex, re.S)
+    assert len(grids) == 2
+    assert grids[0].count(r"\blacksquare") == 33 and grids[0].count(r"\square$") == 67
+    assert "After ketamine: 33 in 100" in grids[0]
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("name,frequencies,page,where,message", [
+    ("unknown-id", FREQUENCIES, PAGE.replace("{icon-array} responders", "{icon-array} responder"), "pictures.md",
+     r"unknown frequency 'responder' \(did you mean 'responders'\?\)"),
+    ("unknown-group", FREQUENCIES, PAGE.replace("responders/After ketamine", "responders/After ketamin"), "pictures.md",
+     r"frequency 'responders' has no group 'After ketamin' \(did you mean 'After ketamine'\?\)"),
+    ("over-100", FREQUENCIES.replace("per_100: 33", "per_100: 133"), PAGE, "freq.yml",
+     r"each group needs a label and per_100, a whole number from 0 to 100"),
+    ("unknown-source", FREQUENCIES.replace("source: glue2017", "source: glue2071"), PAGE, "freq.yml",
+     r"source 'glue2071' is not a key of the bibliography \(did you mean 'glue2017'\?\)"),
+])
+def test_a_mistake_is_reported_where_it_is(tmp_path, name, frequencies, page, where, message):
+    warnings = [w for w in build(tmp_path, frequencies, page).splitlines() if "[handbook.pictures]" in w]
+    assert any(w.startswith(f"{where}:") and re.search(message, w) for w in warnings), warnings
+
+
+# -- The handbook as built ----------------------------------------------------------------------------------
+
+
+def test_every_frequency_is_drawn_in_the_site_the_pdf_and_the_epub(built, pdf_pages):
+    entries = yaml.safe_load((DOCS / "frequencies.yml").read_text(encoding="utf-8"))
+    used = {m.group(1) for p in DOCS.glob("*.md") for m in re.finditer(r"\{icon-array\} (\S+)", p.read_text())}
+    assert {e["id"] for e in entries} == used, "a frequency no page draws, or a page drawing an unknown one"
+    pdf = " ".join(pdf_pages)
+    with zipfile.ZipFile(EPUB) as book:
+        epub = " ".join(book.read(n).decode("utf-8") for n in book.namelist() if n.endswith(".xhtml"))
+        opf = book.read("content.opf").decode("utf-8")
+    for entry in entries:
+        for group in entry["groups"]:
+            caption = f"{group['label']}: {group['per_100']} in 100"
+            assert caption in pdf, f"not in the PDF: {caption}"
+            assert caption in epub, f"not in the EPUB: {caption}"
+    assert 'href="benefits-and-risks.xhtml" properties="svg"' in opf  # EPUB 3: pages with inline SVG say so
+    svgs = article(html_page("benefits-and-risks")).select("figure.icon-array svg[role=img] title")
+    assert len(svgs) >= 2
+
