@@ -55,11 +55,15 @@ def test_the_picture_and_the_words_come_from_one_entry(tmp_path):
     figures = page.select(".icon-arrays figure.icon-array")
     assert len(figures) == 2
     svg = figures[0].find("svg")
-    assert svg["role"] == "img" and svg.find("title").get_text() == "After ketamine: 33 of 100 people"
-    assert svg["aria-labelledby"] == svg.find("title")["id"]
-    rects = svg.find_all("rect")
-    assert len(rects) == 100 and sum(r["fill"] == "currentColor" for r in rects) == 33  # the text colour
-    assert sum(r["fill"] == "currentColor" for r in figures[1].find_all("rect")) == 0
+    assert svg["role"] == "img" and svg["aria-label"] == "After ketamine: 33 of 100 people"
+    faint, filled = svg.find_all("path")
+    assert faint["stroke"] == filled["stroke"] == "currentColor"  # the text colour, so light and dark both read
+
+    def squares(path):  # each row is a line whose dashes are squares: (length + gap) / (size + gap) squares
+        return sum(round((float(n) + 2) / 11) for n in re.findall(r"h([\d.]+)", path["d"]))
+
+    assert squares(faint) == 100 and squares(filled) == 33
+    assert len(figures[1].find_all("path")) == 1  # nobody to fill in
     words = " ".join(page.select_one(".icon-array-caption").get_text(" ").split())
     assert words.startswith("In words: people who responded. After ketamine, about 33 in 100 people (about 1 in 3); "
                             "after placebo, none of 100 people")
@@ -109,6 +113,6 @@ def test_every_frequency_is_drawn_in_the_site_the_pdf_and_the_epub(built, pdf_pa
             assert caption in pdf, f"not in the PDF: {caption}"
             assert caption in epub, f"not in the EPUB: {caption}"
     assert 'href="benefits-and-risks.xhtml" properties="svg"' in opf  # EPUB 3: pages with inline SVG say so
-    svgs = article(html_page("benefits-and-risks")).select("figure.icon-array svg[role=img] title")
+    svgs = article(html_page("benefits-and-risks")).select("figure.icon-array svg[role=img][aria-label]")
     assert len(svgs) >= 2
 
