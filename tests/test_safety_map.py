@@ -191,7 +191,7 @@ def sentences_of(element):
     """The sentences of an HTML element, citations and the evidence label taken out, squeezed for comparing."""
     from test_medical_facts import _squeeze
 
-    for unwanted in element.select(".evidence-label, h1, h2, h3, h4, a.headerlink"):
+    for unwanted in element.select(".evidence-label, h1, h2, h3, h4, a.headerlink, .icon-arrays"):
         unwanted.decompose()
     text = CITATION.sub(" ", " ".join(element.get_text(" ").split()))
     return [_squeeze(s) for s in re.split(r"(?<=[.!?:;])\s+", text) if len(s.split()) >= 5]
