@@ -111,12 +111,15 @@ lint: $(VENV_OK)  ## spelling, whitespace, Python style, workflow and config sch
 # Two pytest processes side by side: the browser tests (the longer part, much of it Chromium's work) and
 # the rest (Sphinx builds, epubcheck, Ace), niced so that the browser's process is never kept waiting for
 # a core. The browser's report follows the other's; either failing fails `make test`.
+# make test runs two pytest processes side by side, chosen so that they finish together (ARCHITECTURE.md).
+BACKGROUND_TESTS = tests/test_browser.py tests/test_reader_help.py
+
 test: all lint  ## every check: build what is out of date, lint, then all tests (browser tests alongside)
 	@mkdir -p $(BUILDDIR)
-	@echo "pytest tests/test_browser.py tests/test_search.py (the page sweep and search, in the background; its report follows)"
-	@BUILDDIR=$(BUILDDIR) $(PYTHON) -m pytest tests/test_browser.py tests/test_search.py > $(BUILDDIR)/browser-tests.log 2>&1 & browser=$$!; \
+	@echo "pytest $(BACKGROUND_TESTS) (the page sweep and other browser tests, in the background; its report follows)"
+	@BUILDDIR=$(BUILDDIR) $(PYTHON) -m pytest $(BACKGROUND_TESTS) > $(BUILDDIR)/browser-tests.log 2>&1 & browser=$$!; \
 	echo 'pytest tests (every other test, the other browser tests among them)'; \
-	BUILDDIR=$(BUILDDIR) nice -n 10 $(PYTHON) -m pytest --ignore=tests/test_browser.py --ignore=tests/test_search.py tests; rest=$$?; \
+	BUILDDIR=$(BUILDDIR) nice -n 10 $(PYTHON) -m pytest $(BACKGROUND_TESTS:%=--ignore=%) tests; rest=$$?; \
 	wait $$browser; status=$$?; cat $(BUILDDIR)/browser-tests.log; \
 	test $$rest -eq 0 && test $$status -eq 0
 
