@@ -116,3 +116,38 @@ def test_every_frequency_is_drawn_in_the_site_the_pdf_and_the_epub(built, pdf_pa
     svgs = article(html_page("benefits-and-risks")).select("figure.icon-array svg[role=img][aria-label]")
     assert len(svgs) >= 2
 
+
+
+# -- Panels for acting: a worksheet, "Get help at once" and "Tell your clinic" ------------------------------
+
+
+def test_the_options_page_has_a_worksheet_to_fill_in_in_every_format(built, pdf_pages):
+    """PEMAT-P item 23 (a tangible tool on the page): prompts with a line to write on, tick boxes for what
+    matters, in the site, the PDF (squares, not a missing glyph) and the EPUB."""
+    page = html_page("options")
+    sheet = article(page).select_one("section#options-worksheet .admonition.worksheet")
+    assert sheet is not None
+    prompts = [li.get_text(" ", strip=True) for li in sheet.select("li")]
+    assert len(prompts) >= 5 and any("review date" in p.lower() for p in prompts), prompts
+    assert sheet.get_text().count("\u2610") >= 3  # boxes to tick
+    assert page.select_one('link[href^="_static/panels.css"]') is not None
+    pdf = next((t for t in pdf_pages if "My choice: notes to take" in t), "")
+    assert pdf.count("\u25a1") >= 3, "the PDF lost the worksheet's tick boxes"
+    with zipfile.ZipFile(EPUB) as book:
+        assert "My choice: notes to take" in book.read("options.xhtml").decode("utf-8")
+
+
+def test_the_report_answer_separates_get_help_now_from_tell_your_clinic(built):
+    """PEMAT-P items 15 and 26: the urgent signs in a red panel of their own, the rest in another."""
+    answer = article(html_page("questions")).select_one("section#questions-report")
+    urgent = answer.select_one(".admonition.get-help-now")
+    soon = answer.select_one(".admonition.tell-clinic")
+    assert urgent is not None and soon is not None
+    assert re.search(r"breathe", urgent.get_text()) and re.search(r"suicide", urgent.get_text())
+    assert not re.search(r"suicide|breathe", soon.get_text())
+
+
+def test_only_pages_with_a_panel_load_its_styles(built):
+    for name in ("options", "questions"):
+        assert html_page(name).select_one('link[href^="_static/panels.css"]') is not None, name
+    assert html_page("benefits-and-risks").select_one('link[href^="_static/panels.css"]') is None

@@ -188,10 +188,11 @@ def without_running_heads(page):
 
 
 def sentences_of(element):
-    """The sentences of an HTML element, citations and the evidence label taken out, squeezed for comparing."""
+    """The sentences of an HTML element, citations, headings (panel titles too) and the evidence label taken out,
+    squeezed for comparing."""
     from test_medical_facts import _squeeze
 
-    for unwanted in element.select(".evidence-label, h1, h2, h3, h4, a.headerlink, .icon-arrays"):
+    for unwanted in element.select(".evidence-label, h1, h2, h3, h4, .admonition-title, a.headerlink, .icon-arrays"):
         unwanted.decompose()
     text = CITATION.sub(" ", " ".join(element.get_text(" ").split()))
     return [_squeeze(s) for s in re.split(r"(?<=[.!?:;])\s+", text) if len(s.split()) >= 5]

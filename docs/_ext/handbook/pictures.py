@@ -12,6 +12,9 @@ people). From each entry come:
 
 The build checks each entry (fields, a known source, 0 to 100 people) at its line in the data file, and an
 unknown ID or group where a page uses one.
+
+Panels for acting (a "Get help at once" box, a "Tell your clinic" box, a worksheet with lines to write on) are
+admonitions with the classes in ``PANEL_CLASSES``; a page that has one loads docs/_static/panels.css.
 """
 
 from __future__ import annotations
@@ -176,6 +179,19 @@ def visit_icon_array_latex(self, node):
     raise nodes.SkipNode
 
 
+PANEL_CLASSES = {"get-help-now", "tell-clinic", "worksheet"}
+
+
+def panel_stylesheet(app, pagename, templatename, context, doctree):
+    """Only the pages with a panel for acting load its styles, so that other pages stay light."""
+    if doctree is not None and next(doctree.findall(has_panel), None):
+        app.add_css_file("panels.css")
+
+
+def has_panel(node):
+    return isinstance(node, nodes.admonition) and bool(PANEL_CLASSES & set(node["classes"]))
+
+
 def skip(self, node):
     raise nodes.SkipNode
 
@@ -187,3 +203,4 @@ def setup(app):
     app.add_directive("icon-array", IconArrayDirective)
     app.add_role("per-100", Per100Role())
     app.connect("builder-inited", check, priority=600)
+    app.connect("html-page-context", panel_stylesheet, priority=300)  # before outputs.py copies css_files (400)
