@@ -140,8 +140,8 @@ def test_the_options_page_has_a_worksheet_to_fill_in_in_every_format(built, pdf_
 def test_the_report_answer_separates_get_help_now_from_tell_your_clinic(built):
     """PEMAT-P items 15 and 26: the urgent signs in a red panel of their own, the rest in another."""
     answer = article(html_page("questions")).select_one("section#questions-report")
-    urgent = answer.select_one(".admonition.get-help-now")
-    soon = answer.select_one(".admonition.tell-clinic")
+    urgent = answer.select_one(".report-panels > .admonition.get-help-now")  # side by side on a wide screen
+    soon = answer.select_one(".report-panels > .admonition.tell-clinic")
     assert urgent is not None and soon is not None
     assert re.search(r"breathe", urgent.get_text()) and re.search(r"suicide", urgent.get_text())
     assert not re.search(r"suicide|breathe", soon.get_text())
@@ -151,3 +151,12 @@ def test_only_pages_with_a_panel_load_its_styles(built):
     for name in ("options", "questions"):
         assert html_page(name).select_one('link[href^="_static/panels.css"]') is not None, name
     assert html_page("benefits-and-risks").select_one('link[href^="_static/panels.css"]') is None
+
+
+def test_the_questions_for_the_clinician_are_a_list_to_tick(built):
+    """PEMAT-P item 23 on the questions page: the questions to ask are a tool on the page itself."""
+    answer = article(html_page("questions")).select_one("section#questions-ask-clinician")
+    sheet = answer.select_one(".admonition.worksheet")
+    assert sheet is not None
+    questions = [li.get_text(" ", strip=True) for li in sheet.select("li")]
+    assert len(questions) >= 4 and all(q.startswith("\u2610") and q.endswith("?") for q in questions), questions
