@@ -112,7 +112,7 @@ lint: $(VENV_OK)  ## spelling, whitespace, Python style, workflow and config sch
 # the rest (Sphinx builds, epubcheck, Ace), niced so that the browser's process is never kept waiting for
 # a core. The browser's report follows the other's; either failing fails `make test`.
 # make test runs two pytest processes side by side, chosen so that they finish together (ARCHITECTURE.md).
-BACKGROUND_TESTS = tests/test_browser.py tests/test_reader_help.py
+BACKGROUND_TESTS = tests/test_browser.py
 
 test: all lint  ## every check: build what is out of date, lint, then all tests (browser tests alongside)
 	@mkdir -p $(BUILDDIR)
