@@ -18,14 +18,15 @@ import datetime
 import json
 import os
 import re
-import subprocess
 import sys
-import tempfile
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared one_issue.py beside this script
+from one_issue import keep_one_issue  # noqa: E402
 
 TITLE = "Evidence watch: records to screen"
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,10 +143,6 @@ def issue_body(found, run_url=""):
     return "\n".join(lines) + "\n"
 
 
-def gh(*args):
-    return subprocess.run(["gh", *args], check=True, capture_output=True, text=True).stdout
-
-
 def main(argv):
     studies = yaml.safe_load((ROOT / "docs" / "studies.yml").read_text(encoding="utf-8"))
     bib = (ROOT / "docs" / "references.bib").read_text(encoding="utf-8")
@@ -153,27 +150,10 @@ def main(argv):
     found = findings(studies, bib, retracted)
     body = issue_body(found, os.environ.get("RUN_URL", ""))
     something = any(found.values())
-    if "--dry-run" in argv:
-        print(body if something else "Nothing new to screen, and no notice on any cited paper.")
-        return 0
-    issues = json.loads(gh("issue", "list", "--state", "open", "--limit", "200", "--json", "number,title"))
-    numbers = [issue["number"] for issue in issues if issue["title"] == TITLE]
-    number = min(numbers) if numbers else None
-    if not something:
-        if number is not None:
-            gh("issue", "close", str(number), "--comment", "Nothing new to screen, and no notice on any cited paper.")
-        print("Nothing new to screen, and no notice on any cited paper.")
-        return 0
-    with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False, encoding="utf-8") as file:
-        file.write(body)
-    try:
-        if number is None:
-            gh("issue", "create", "--title", TITLE, "--body-file", file.name)
-        else:
-            gh("issue", "edit", str(number), "--body-file", file.name)
-    finally:
-        os.unlink(file.name)
-    print(body)
+    all_clear = "Nothing new to screen, and no notice on any cited paper."
+    if "--dry-run" not in argv:
+        keep_one_issue(TITLE, body if something else None, all_clear)
+    print(body if something else all_clear)
     return 0
 
 

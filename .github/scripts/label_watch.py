@@ -18,13 +18,14 @@ import datetime
 import json
 import os
 import re
-import subprocess
 import sys
-import tempfile
 import urllib.request
 from pathlib import Path
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared one_issue.py beside this script
+from one_issue import keep_one_issue  # noqa: E402
 
 TITLE = "Safety map: a source has changed"
 MAP = Path(__file__).resolve().parents[2] / "docs" / "safety-map.yml"
@@ -106,37 +107,15 @@ def issue_body(found, run_url=""):
     return "\n".join(lines) + "\n"
 
 
-def gh(*args):
-    return subprocess.run(["gh", *args], check=True, capture_output=True, text=True).stdout
-
-
 def main(argv):
     dry_run = "--dry-run" in argv
     args = [a for a in argv[1:] if a != "--dry-run"]
     path = Path(args[0]) if args else MAP
     found = changes(yaml.safe_load(path.read_text(encoding="utf-8")))
     body = issue_body(found, os.environ.get("RUN_URL", ""))
-    if dry_run:
-        print(body if found else "Every watched source matches the safety map.")
-        return 0
-    issues = json.loads(gh("issue", "list", "--state", "open", "--limit", "200", "--json", "number,title"))
-    numbers = [issue["number"] for issue in issues if issue["title"] == TITLE]
-    number = min(numbers) if numbers else None
-    if not found:
-        if number is not None:
-            gh("issue", "close", str(number), "--comment", "Every watched source matches the safety map again.")
-        print("Every watched source matches the safety map.")
-        return 0
-    with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False, encoding="utf-8") as file:
-        file.write(body)
-    try:
-        if number is None:
-            gh("issue", "create", "--title", TITLE, "--body-file", file.name)
-        else:
-            gh("issue", "edit", str(number), "--body-file", file.name)
-    finally:
-        os.unlink(file.name)
-    print(body)
+    if not dry_run:
+        keep_one_issue(TITLE, body if found else None, "Every watched source matches the safety map again.")
+    print(body if found else "Every watched source matches the safety map.")
     return 0
 
 

@@ -11,10 +11,11 @@ links the workflow run that made the report.
 
 import json
 import os
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared one_issue.py beside this script
+from one_issue import keep_one_issue  # noqa: E402
 
 TITLE = "Broken outside links"
 SOURCEDIR = "docs"  # linkcheck names files relative to Sphinx's source folder
@@ -48,16 +49,6 @@ def issue_body(rows, run_url=""):
     return "\n".join(lines) + "\n"
 
 
-def gh(*args):
-    return subprocess.run(["gh", *args], check=True, capture_output=True, text=True).stdout
-
-
-def open_issue_number():
-    issues = json.loads(gh("issue", "list", "--state", "open", "--limit", "200", "--json", "number,title"))
-    numbers = [issue["number"] for issue in issues if issue["title"] == TITLE]
-    return min(numbers) if numbers else None
-
-
 def main(argv):
     if len(argv) != 2:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
@@ -68,25 +59,16 @@ def main(argv):
               file=sys.stderr)
         return 1
     rows = broken_links(report)
-    number = open_issue_number()
-    if not rows:
-        if number is not None:
-            gh("issue", "close", str(number), "--comment", "Every outside link works again.")
-            print(f"All links work: closed issue #{number}.")
-        else:
-            print("All links work.")
-        return 0
-    with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False, encoding="utf-8") as body:
-        body.write(issue_body(rows, os.environ.get("RUN_URL", "")))
-    try:
-        if number is None:
-            gh("issue", "create", "--title", TITLE, "--body-file", body.name)
-            print(f"{len(rows)} broken link(s): opened the issue \"{TITLE}\".")
-        else:
-            gh("issue", "edit", str(number), "--body-file", body.name)
-            print(f"{len(rows)} broken link(s): updated issue #{number}.")
-    finally:
-        os.unlink(body.name)
+    done, number = keep_one_issue(TITLE, issue_body(rows, os.environ.get("RUN_URL", "")) if rows else None,
+                                  "Every outside link works again.")
+    if done == "closed":
+        print(f"All links work: closed issue #{number}.")
+    elif done is None:
+        print("All links work.")
+    elif done == "opened":
+        print(f"{len(rows)} broken link(s): opened the issue \"{TITLE}\".")
+    else:
+        print(f"{len(rows)} broken link(s): updated issue #{number}.")
     return 0
 
 

@@ -185,17 +185,22 @@ def check_row(env, path, row, sources, labels):
 # -- The checklist -------------------------------------------------------------------------------------
 
 
+def map_for_directive(directive, name):
+    """The safety map for a directive that draws on it (the page is rebuilt when the map changes), or None
+    after a warning at the directive when conf.py names no map, or when the map has errors."""
+    path = map_path(directive.env.app)
+    if path is None:
+        warn(f"{{{name}}} needs handbook_safety_map in conf.py", location=directive.get_location(), subtype="safety")
+        return None
+    directive.env.note_dependency(str(path))
+    return load_map(directive.env.app)
+
+
 class SafetyChecklist(SphinxDirective):
     """```{safety-checklist}``` -- the printable checklist, from the map's rows that have a checklist line."""
 
     def run(self):
-        path = map_path(self.env.app)
-        if path is None:
-            warn("{safety-checklist} needs handbook_safety_map in conf.py", location=self.get_location(),
-                 subtype="safety")
-            return []
-        self.env.note_dependency(str(path))
-        data = load_map(self.env.app)
+        data = map_for_directive(self, "safety-checklist")
         if data is None:
             return []
         lines = checklist_lines(data["rows"])
@@ -242,13 +247,7 @@ class SafetyMapTable(SphinxDirective):
     required_arguments = 1
 
     def run(self):
-        path = map_path(self.env.app)
-        if path is None:
-            warn("{safety-map-table} needs handbook_safety_map in conf.py", location=self.get_location(),
-                 subtype="safety")
-            return []
-        self.env.note_dependency(str(path))
-        data = load_map(self.env.app)
+        data = map_for_directive(self, "safety-map-table")
         if data is None:
             return []
         key = self.arguments[0]
