@@ -15,6 +15,9 @@ unknown ID or group where a page uses one.
 
 Panels for acting (a "Get help at once" box, a "Tell your clinic" box, a worksheet with lines to write on) are
 admonitions with the classes in ``PANEL_CLASSES``; a page that has one loads docs/_static/panels.css.
+
+Diagrams (graphviz, drawn as SVG files) load lazily on the web site: the browser fetches one when the reader
+scrolls near it, so a diagram far down a page adds nothing to the first view.
 """
 
 from __future__ import annotations
@@ -192,6 +195,15 @@ def has_panel(node):
     return isinstance(node, nodes.admonition) and bool(PANEL_CLASSES & set(node["classes"]))
 
 
+DIAGRAM_IMG = '<img src="_images/graphviz-'
+
+
+def lazy_diagrams(app, pagename, templatename, context, doctree):
+    """Web pages only: the EPUB's reading systems load every image at once, and epubcheck knows no ``loading``."""
+    if app.builder.format == "html" and app.builder.name != "epub" and DIAGRAM_IMG in context.get("body", ""):
+        context["body"] = context["body"].replace(DIAGRAM_IMG, '<img loading="lazy" src="_images/graphviz-')
+
+
 def skip(self, node):
     raise nodes.SkipNode
 
@@ -204,3 +216,4 @@ def setup(app):
     app.add_role("per-100", Per100Role())
     app.connect("builder-inited", check, priority=600)
     app.connect("html-page-context", panel_stylesheet, priority=300)  # before outputs.py copies css_files (400)
+    app.connect("html-page-context", lazy_diagrams)
