@@ -28,6 +28,8 @@ copyright = f"{BUILD_TIME.tm_year}, {author}. Text CC BY 4.0, code MIT"
 # Where the handbook lives. Everything that needs an address reads it here.
 SITE_URL = "https://ketamine-handbook.github.io/ketamine-anxiety-handbook/"
 REPOSITORY_URL = "https://github.com/ketamine-handbook/ketamine-anxiety-handbook"
+# Where readers without a GitHub account send a problem ("or by email" at the end of every page).
+FEEDBACK_EMAIL = "handbook-feedback@ketamine-handbook.org"
 REPOSITORY_BRANCH = "main"
 
 # Files that build the PDF and EPUB downloads; the site links to them.
@@ -120,7 +122,7 @@ html_baseurl = SITE_URL
 html_last_updated_fmt = None
 html_copy_source = False
 html_show_sourcelink = False
-html_context = {"pdf_name": PDF_NAME, "epub_name": EPUB_NAME}
+html_context = {"pdf_name": PDF_NAME, "epub_name": EPUB_NAME, "feedback_email": FEEDBACK_EMAIL}
 html_sidebars = {
     "**": [
         "sidebar/brand.html",

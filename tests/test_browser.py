@@ -6,6 +6,7 @@ light/dark toggle and the print view.
 """
 
 import pathlib
+import re
 
 import pytest
 from axe_playwright_python.base import AxeResults
@@ -203,3 +204,103 @@ def test_print_view_hides_navigation(page, site, tmp_path):
     pdf = pathlib.Path(tmp_path / "page.pdf")
     page.pdf(path=str(pdf))
     assert pdf.stat().st_size > 10000
+
+
+# -- Phones (issue 20) -------------------------------------------------------------------------------
+
+PHONE_WIDTHS = (320, 360, 390)
+# What runs off the side: a table, code block, picture or diagram wider than its own box or past the
+# window's edge (less the page's margin), and the page itself wider than the window.
+OVERFLOW = """() => {
+    const out = [];
+    for (const el of document.querySelectorAll('main table, main pre, main .table-wrapper, main img, main svg')) {
+        const box = el.getBoundingClientRect();
+        if (!box.width) continue;
+        if (el.scrollWidth > el.clientWidth + 1 || box.right > window.innerWidth - 4 || box.left < 4)
+            out.push(`${el.tagName}.${el.className.baseVal ?? el.className} ${Math.round(box.width)} px`);
+    }
+    if (document.documentElement.scrollWidth > window.innerWidth)
+        out.push(`page ${document.documentElement.scrollWidth} px`);
+    return out;
+}"""
+# Tap targets that must be at least 44 px by 44 px on a phone: the crisis links, the menu and header
+# buttons, and the navigation (measured with the menu open).
+SMALL_TARGETS = """() => {
+    const menu = document.getElementById('__navigation');
+    if (menu) menu.checked = true;
+    const selector = '.disclaimer a, .crisis-link a, .sidebar-crisis-link, .sidebar-tree a, .sidebar-downloads a,'
+        + ' .mobile-header a, .mobile-header label, .mobile-header button';
+    return [...document.querySelectorAll(selector)]
+        .map(el => [el, el.getBoundingClientRect()])
+        .filter(([el, box]) => box.width && (box.width < 43.5 || box.height < 43.5))
+        .map(([el, box]) => `${el.className || el.tagName} "${el.textContent.trim().slice(0, 30)}"`
+             + ` ${Math.round(box.width)}x${Math.round(box.height)}`);
+}"""
+
+
+@pytest.fixture(scope="module")
+def phone_views(browser, site):
+    """Every page on a phone: what overflows at each width, and the tap targets that are too small."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    tab = context.new_page()
+    seen = {}
+    try:
+        for name in ALL_PAGES + ["search", "genindex"]:
+            tab.set_viewport_size({"width": 390, "height": 844})
+            tab.goto(f"{site}{name}.html", wait_until="load")
+            overflow = {}
+            for width in PHONE_WIDTHS:
+                tab.set_viewport_size({"width": width, "height": 844})
+                overflow[width] = tab.evaluate(OVERFLOW)
+            seen[name] = {"overflow": overflow, "small targets": tab.evaluate(SMALL_TARGETS)}
+    finally:
+        context.close()
+    return seen
+
+
+@pytest.mark.parametrize("name", ALL_PAGES + ["search", "genindex"])
+def test_nothing_runs_off_the_side_on_a_phone(phone_views, name):
+    overflow = {width: found for width, found in phone_views[name]["overflow"].items() if found}
+    assert not overflow, overflow
+
+
+@pytest.mark.parametrize("name", ALL_PAGES + ["search", "genindex"])
+def test_crisis_links_and_navigation_are_big_enough_to_tap(phone_views, name):
+    assert not phone_views[name]["small targets"]
+
+
+def test_search_is_one_tap_away_on_a_phone(phone, site):
+    phone.goto(f"{site}benefits-and-risks.html")
+    button = phone.locator(".mobile-header a.mobile-search")
+    assert button.is_visible() and button.get_attribute("aria-label")
+    button.click()
+    phone.wait_for_url(re.compile(r"search\.html"))
+
+
+def test_report_links_name_the_section_the_reader_came_to(page, site):
+    page.route("https://github.com/**", lambda route: route.abort())
+    page.goto(f"{site}benefits-and-risks.html#benefits-and-risks-side-effects")
+    link = page.locator("a.report-problem")
+    link.evaluate("a => a.addEventListener('click', e => e.preventDefault())")
+    link.click()
+    assert link.get_attribute("href").endswith("&section=benefits-and-risks-side-effects")
+    email = page.locator("a.report-email")
+    email.evaluate("a => a.addEventListener('click', e => e.preventDefault())")
+    email.click()
+    assert "Section%3A%20benefits-and-risks-side-effects%0A" in email.get_attribute("href")
+
+
+@pytest.mark.parametrize("view", ["page", "phone"])
+def test_no_blank_gap_between_crisis_help_and_the_topics_in_the_menu(request, site, view):
+    tab = request.getfixturevalue(view)
+    tab.goto(f"{site}index.html")
+    tab.evaluate("document.getElementById('__navigation').checked = true")
+    # No more space than the menu puts between two of its groups (the caption's own top margin).
+    gap, between_groups = tab.evaluate("""() => {
+        const caption = document.querySelector('.sidebar-tree .caption');
+        const crisis = document.querySelector('.sidebar-crisis');
+        return [caption.getBoundingClientRect().top - crisis.getBoundingClientRect().bottom,
+                parseFloat(getComputedStyle(caption).marginTop)];
+    }""")
+    assert gap <= between_groups + 1, f"{gap} px of blank space"
+

@@ -70,7 +70,8 @@ def _prose_words(page):
 
 # The benefits and risks page holds side effects and misuse as well as benefits (issue 11); the safety page
 # tells every warning of the product labels, section by section (issue 18).
-LONGEST = {"benefits-and-risks": 1700, "safety": 2000}
+# The safety page tells every warning of two labels, section by section (docs/safety-map.yml).
+LONGEST = {"benefits-and-risks": 1700, "safety": 2100}
 
 
 @pytest.mark.fast
@@ -164,3 +165,16 @@ def test_further_help_names_national_services_each_cited_to_its_own_page(built):
         assert item.select_one('a[href^="references.html#"]'), f"{name} is not cited"
     answer = article(html_page("questions")).find(id="questions-support")
     assert answer.select_one('a[href$="#summary-further-help"]') is not None
+
+
+# Figures as a study reports them (p values, decimals of a per cent) belong on the studies page; patient
+# pages say "about 1 in 3 people" (issue 20; CONTRIBUTING, "Numbers on patient pages").
+STUDY_FIGURES = re.compile(r"\bp ?[=<>≤] ?0?\.\d|\b\d+\.\d+ ?(%|per ?cent)|\bCI\b|\bconfidence interval", re.IGNORECASE)
+PATIENT_PAGES = [*TOPIC_PAGES, "index", "summary", "questions", "options", "checklist", "glossary", "approvals"]
+
+
+@pytest.mark.parametrize("page", PATIENT_PAGES)
+def test_patient_pages_give_plain_frequencies_not_study_statistics(built, page):
+    text = article(html_page(page)).get_text(" ")
+    found = [m.group(0) for m in STUDY_FIGURES.finditer(text)]
+    assert not found, f"{page}: {found}: give these on the studies page, and plain words here"

@@ -143,8 +143,13 @@ def _form_field_ids(form):
     return {item.get("id") for item in data["body"]}
 
 
+SITE_URL = re.search(r'^SITE_URL = "(.*)"', (ROOT / "conf.py").read_text(), re.MULTILINE).group(1)
+FEEDBACK_EMAIL = re.search(r'^FEEDBACK_EMAIL = "(.*)"', (ROOT / "conf.py").read_text(), re.MULTILINE).group(1)
+VERSION = (ROOT / "VERSION").read_text().strip()
+
+
 @pytest.mark.parametrize("name", ALL_PAGES)
-def test_every_page_links_to_the_issue_form_with_its_path(built, name):
+def test_every_page_links_to_the_issue_form_with_its_address_and_edition(built, name):
     link = html_page(name).select_one("article a.report-problem")
     assert link is not None and link.get_text(strip=True) == "Report a problem with this page"
     url = urllib.parse.urlsplit(link["href"])
@@ -154,8 +159,22 @@ def test_every_page_links_to_the_issue_form_with_its_path(built, name):
     assert (ISSUE_FORMS / form).is_file(), f"no issue form {form}"
     fields = set(query) - {"template", "title", "labels", "assignees"}
     assert fields <= _form_field_ids(form), f"{name}: prefilled fields {fields} not in {form}"
-    assert query["page"] == [f"docs/{name}.md"]
-    assert (ROOT / query["page"][0]).is_file()
+    assert query["page"] == [f"{SITE_URL}{name}.html"], "the public address, not the source path"
+    assert query["edition"] == [VERSION]
+    assert "section=" in url.query, "an empty section field, for the script to fill in"
+
+
+@pytest.mark.parametrize("name", ["index", "benefits-and-risks", "glossary"])
+def test_every_page_offers_a_report_by_email_without_an_account(built, name):
+    link = html_page(name).select_one("article a.report-email")
+    assert link is not None
+    url = urllib.parse.urlsplit(link["href"])
+    assert url.scheme == "mailto" and url.path == FEEDBACK_EMAIL
+    query = urllib.parse.parse_qs(url.query)
+    assert "Problem" in query["subject"][0]
+    body = query["body"][0]
+    assert f"Page: {SITE_URL}{name}.html" in body and f"Edition: {VERSION}" in body and "Section: " in body
+    assert "personal medical details" in body
 
 
 @pytest.mark.fast

@@ -328,3 +328,53 @@ def test_a_build_stopped_while_writing_is_finished_by_the_next_without_a_warning
     again = build_again(src)
     assert "search index couldn't be loaded" not in again.warning.getvalue()
     assert js_index.loads(index.read_text(encoding="utf-8"))["docnames"] == whole
+
+
+# -- What readers tripped over (issue 20) ------------------------------------------------------------
+
+
+@browser
+@pytest.mark.parametrize("query,term", [("benzo", "benzodiazepine"), ("lorazepam", "benzodiazepine"),
+                                        ("what is dissociation", "dissociation"),
+                                        ("contraindication", "contraindication")])
+def test_a_glossary_result_shows_its_definition_as_the_snippet(page, site, query, term):
+    page.goto(f"{site}search.html?q={query}")
+    item = page.locator(f"#search-results ul.search li:has(a[href*='glossary.html#term-{term}'])").first
+    item.locator("p.context").wait_for()
+    snippet = item.locator("p.context").inner_text()
+    assert len(snippet.split()) >= 8, f"{query!r}: a one-word snippet {snippet!r}"
+
+
+@browser
+@pytest.mark.parametrize("query", ["benzo", "lorazepam", "who should not take it", "sedation", "dissociation",
+                                   "anaesthetic", "off-label", "REMS"])
+def test_a_question_answer_ranks_above_a_glossary_entry(search_page, query):
+    links = ranked(search_page, query)
+    answers = [i for i, link in enumerate(links) if link.startswith("questions.html#")]
+    terms = [i for i, link in enumerate(links) if link.startswith("glossary.html#")]
+    if answers and terms:
+        assert answers[0] < terms[0], f"{query!r}: {links[:6]}"
+
+
+@browser
+@pytest.mark.parametrize("query", ["cost cost", "how much does it cost", "side effects side effects"])
+def test_searched_for_names_each_word_once(page, site, query):
+    page.goto(f"{site}search.html?q={query}")
+    note = page.locator("#search-results .search-note")
+    note.wait_for()
+    listed = re.findall(r"[\w-]+", note.inner_text().split(":", 1)[1].lower())
+    assert len(listed) == len(set(listed)), note.inner_text()
+
+
+@browser
+@pytest.mark.parametrize("query", ["report a problem", "report an error", "how do I report a mistake"])
+def test_search_finds_how_to_report_a_problem(search_page, query):
+    assert ranked(search_page, query)[0] == "about.html#about-report", ranked(search_page, query)[:3]
+
+
+@browser
+def test_search_page_leads_to_crisis_help(page, site):
+    page.goto(f"{site}search.html?q=anxiety")
+    link = page.locator("article .crisis-link a").first
+    assert link.is_visible()
+    assert link.get_attribute("href").endswith("index.html#crisis-help")

@@ -18,7 +18,8 @@
  *    first results come from different pages. When nothing is left to search, the common questions
  *    are offered. A line above the results says what was searched for and what was left out.
  * 3. Search.makeSearchSummary: the snippet is cut around the rarest word of the question that the
- *    section contains, and the words that matched (the handbook's forms of them) are highlighted.
+ *    section contains, and the words that matched (the handbook's forms of them) are highlighted. A
+ *    glossary entry's snippet is its definition; a question's answer is listed above a glossary entry.
  *
  * Data: HANDBOOK_SEARCH_DATA, written by search.py into _static/search-data.js. If it or any of the
  * three functions is missing, the script does nothing and Sphinx's own search runs unchanged.
@@ -259,7 +260,16 @@
       if (!byDoc.has(doc)) byDoc.set(doc, []);
       byDoc.get(doc).push(item);
     }
-    const first = [...byDoc.values()].map((list) => list[0]).sort((a, b) => b[1] - a[1]);
+    let first = [...byDoc.values()].map((list) => list[0]).sort((a, b) => b[1] - a[1]);
+    // A question's answer comes before a glossary entry: a definition rarely answers the whole question.
+    // Glossary entries ranked above the last answer move to just after it; the rest keep their order.
+    const isTerm = (item) => sections[item[0]][3];
+    const isAnswer = (item) => sections[item[0]][2].trim().endsWith("?");
+    const lastAnswer = first.map(isAnswer).lastIndexOf(true);
+    if (lastAnswer > 0) {
+      const upTo = first.slice(0, lastAnswer + 1);
+      first = [...upTo.filter((i) => !isTerm(i)), ...upTo.filter(isTerm), ...first.slice(lastAnswer + 1)];
+    }
     const best = ranked.length ? ranked[0][1] : 0;
     const more = [...byDoc.values()]
       .flatMap((list) => list.slice(1, 1 + MORE_PER_PAGE).filter((item) => item[1] >= 0.5 * best));
@@ -296,13 +306,13 @@
     if (!out || !Search.output || Search.output.parentNode !== out) return;
     const note = document.createElement("p");
     note.classList.add("search-note");
-    const searched = current.groups.map((g) => g.phrase);
+    const searched = [...new Set(current.groups.map((g) => g.phrase))];
     if (!searched.length)
       note.textContent = current.dropped.length
         ? `No page of the handbook uses: ${current.dropped.join(", ")}. You may find your answer among the common questions.`
         : "Those words are too common to search for: add a word about what you want to know, or see the common questions.";
     else {
-      const also = [...new Set(current.groups.flatMap((g) => g.also))].slice(0, 6);
+      const also = [...new Set(current.groups.flatMap((g) => g.also))].filter((w) => !searched.includes(w)).slice(0, 6);
       note.textContent = `Searched for: ${searched.join(", ")}${also.length ? ` (also ${also.join(", ")})` : ""}.`;
       if (current.dropped.length) note.textContent += ` Not found in the handbook: ${current.dropped.join(", ")}.`;
     }
@@ -364,6 +374,12 @@
     const doc = parsed.get(htmlText);
     const part = (anchor && doc.querySelector(`[role="main"] ${anchor}`)) || doc.querySelector('[role="main"]');
     if (!part) return "";
+    // A glossary entry's anchor is its term: the snippet is the term and its definition.
+    if (part.tagName === "DT") {
+      let definition = part.nextElementSibling;
+      while (definition && definition.tagName !== "DD") definition = definition.nextElementSibling;
+      if (definition) return `${part.textContent}: ${definition.textContent}`;
+    }
     // The result's title already shows the heading; the evidence label is a rating, not the answer.
     const body = part.cloneNode(true);
     body.querySelectorAll("h1, h2, h3, h4, h5, h6, .evidence, .crisis-link").forEach((el) => el.remove());

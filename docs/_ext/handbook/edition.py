@@ -52,19 +52,24 @@ def bibtex_escape(text):
                    for c in text if c not in "{}")
 
 
-def page_citation(config, title, url):
-    """'Cite this page' as text and as a BibTeX entry. The home page cites the handbook as a whole."""
+def page_citation(config, title, url, reviewed=None):
+    """'Cite this page' as text and as a BibTeX entry. The home page cites the handbook as a whole. REVIEWED
+    (the page's last_reviewed date) is named in both; the reader adds the date they read it."""
     year = edition_date(config).year
     whole = title == config.project
     text = f"{config.author} ({year}). "
     text += (f"{config.project}, edition {config.version}. {url}" if whole else
              f"{title}. In {config.project}, edition {config.version}. {url}")
+    if reviewed:
+        text += f" (page last reviewed {long_date(reviewed)})"
     slug = url.removeprefix(config.html_baseurl).removesuffix(".html").replace("/", "-") or "index"
     key = f"ketamine-anxiety-handbook-{config.version}" + ("" if whole else f"-{slug}")
     fields = [("author", f"{{{bibtex_escape(config.author)}}}"), ("title", bibtex_escape(title))]
     if not whole:
         fields.append(("howpublished", bibtex_escape(f"{config.project}, edition {config.version}")))
     fields += [("version", config.version), ("year", str(year)), ("url", url)]
+    if reviewed:
+        fields.append(("note", f"Page last reviewed {reviewed.isoformat()}"))
     width = max(len(name) for name, _ in fields)
     body = ",\n".join(f"  {name.ljust(width)} = {{{value}}}" for name, value in fields)
     return text, f"@misc{{{key},\n{body}\n}}"
@@ -83,7 +88,8 @@ def add_edition_to_page(app, pagename, templatename, context, doctree):
     if pagename == config.root_doc:
         title = config.project
     url = config.html_baseurl + app.builder.get_target_uri(pagename)
-    text, bibtex = page_citation(config, title, url)
+    reviewed = (getattr(app.env, "handbook_pages", {}).get(pagename) or {}).get("last_reviewed")
+    text, bibtex = page_citation(config, title, url, reviewed if hasattr(reviewed, "isoformat") else None)
     context["handbook_edition"] = {
         "version": config.version,
         "date": edition_date(config).isoformat(),

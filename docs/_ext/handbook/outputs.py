@@ -5,6 +5,8 @@
 * HTML: diagrams as <img> with alt text (not <object>), SVGs without a DOCTYPE (EPUB 3 forbids it),
   only the CSS and JS the pages use, the meta description from the front matter, ARIA fixes, and a
   complete sitemap.xml.
+* The site's own stylesheets are written without their comments and spare spaces (the sources in
+  docs/_static keep them), so that a first view stays light.
 * LaTeX: one latexmk setting that saves a needless pdflatex pass.
 """
 
@@ -163,6 +165,33 @@ def skip_needless_latex_pass(app, exception):
             f.write(("" if settings.endswith("\n") else "\n") + LATEXMK_IGNORE_PAGE_COUNT)
 
 
+# -- Stylesheets ------------------------------------------------------------------------
+
+OWN_STYLESHEETS = ("handbook.css", "panels.css", "checklist.css")
+
+
+def minify_css(text):
+    """CSS without comments, and without the spaces around braces and semicolons and after colons and
+    commas. (The handbook's stylesheets have no colon or comma followed by a space inside a string.)"""
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.DOTALL)
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"\s*([{};])\s*", r"\1", text)
+    text = re.sub(r"([:,]) ", r"\1", text)
+    return text.replace(";}", "}").strip() + "\n"
+
+
+def minify_stylesheets(app, exception):
+    if exception is not None or app.builder.name != "html":
+        return
+    for name in OWN_STYLESHEETS:
+        path = os.path.join(app.outdir, "_static", name)
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(minify_css(text))
+
+
 def setup(app):
     app.add_config_value("handbook_pdf_name", "handbook.pdf", "env")
     app.add_config_value("handbook_epub_name", "handbook.epub", "env")
@@ -174,4 +203,5 @@ def setup(app):
     app.connect("html-page-context", on_html_page_context, priority=400)
     app.connect("html-page-context", fix_navigation_headings, priority=900)  # after furo builds the tree
     app.connect("build-finished", write_sitemap)
+    app.connect("build-finished", minify_stylesheets)
     app.connect("build-finished", skip_needless_latex_pass)
