@@ -32,7 +32,7 @@ VENV_OK := $(VENV)/.installed
 SYSTEM_OK := $(BUILDDIR)/.system-packages
 ACE_OK := tools/node_modules/.installed
 
-.PHONY: all html latexpdf epub clean test check lint serve bench audit setup linkcheck release help
+.PHONY: all html latexpdf epub clean test check pages lint serve bench audit setup linkcheck release help
 .DEFAULT_GOAL := all
 
 all: $(BUILDDIR)/html/$(PDF) $(BUILDDIR)/html/$(EPUB)  ## build everything: the HTML site, the PDF and the EPUB (the default)
@@ -123,10 +123,15 @@ test: all lint  ## every check: build what is out of date, lint, then all tests 
 	wait $$browser; status=$$?; cat $(BUILDDIR)/browser-tests.log; \
 	test $$rest -eq 0 && test $$status -eq 0
 
-# The edit loop: tests marked `fast` read the sources or build small projects in-process (tests/roots/);
-# they need nothing built and no browser.
-check: lint  ## quick checks while you edit: lint + the fast tests, nothing built, no browser (under 20 s)
+# The edit loop: the handbook's pages read and checked by Sphinx's "dummy" builder (every check of the build:
+# references, citations, glossary terms, front matter, evidence labels, reading level; nothing written;
+# it shares the HTML build's saved state, so after an edit it reads that page again), then the tests marked `fast`,
+# which read the sources or build small projects in-process (tests/roots/). No browser, no PDF or EPUB.
+check: lint pages  ## quick checks while you edit: lint, every page read and checked, the fast tests (under 20 s)
 	$(PYTHON) -m pytest -m fast -q tests
+
+pages: $(VENV_OK)  ## read and check every page as the build does (all its checks), writing nothing
+	$(call sphinx,dummy,-q)
 
 # -- Working on the handbook ------------------------------------------------------
 

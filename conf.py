@@ -87,6 +87,7 @@ handbook_about = [
     {"type": "Drug", "name": "Esketamine", "if_keywords": ["esketamine", "Spravato"]},
 ]
 handbook_faq_pages = ["questions"]  # pages whose question headings are marked up as an FAQ
+handbook_answer_pages = ["questions"]  # pages whose answers are kept short and plain (readability.py)
 handbook_text_license = "https://creativecommons.org/licenses/by/4.0/"  # the text's licence (LICENSE)
 
 graphviz_output_format = "svg"

@@ -25,14 +25,17 @@ def entry(key, kind="article", **changes):
     return f"@{kind}{{{key},\n{body}}}\n"
 
 
-# key: (the entry, the message at the entry's first line).
+# key: (the entry, the message at the entry's first line, or at the line of the field at fault).
 ENTRIES = {
     "nolink": (entry("nolink", doi=None), r"has neither a doi nor a url field: add doi = \{10\.NNNN/\.\.\.\} or"),
     "doiurl": (entry("doiurl", doi="https://doi.org/10.1000/xyz"), r"has a malformed DOI 'https://doi\.org/10\.1000"
-               r"/xyz' \(expected 10\.NNNN/suffix, without https://doi\.org/\)"),
-    "doibad": (entry("doibad", doi="10.10/x y"), r"has a malformed DOI '10\.10/x y'"),
+               r"/xyz': it is a link, not a DOI \(expected 10\.NNNN/suffix, without https://doi\.org/\)"),
+    "doibad": (entry("doibad", doi="10.10/x y"), r"has a malformed DOI '10\.10/x y': it contains a space"),
+    "doinot10": (entry("doinot10", doi="11.1000/xyz"), r"has a malformed DOI '11\.1000/xyz': it does not start"),
     "plainhttp": (entry("plainhttp", doi=None, url="http://example.org/page"),
                   r"has a URL that is not https: 'http://example\.org/page': use the https:// address"),
+    "urlspace": (entry("urlspace", doi=None, url="https://example.org/a page"),
+                 r"has a URL that contains a space: 'https://example\.org/a page'"),
     "notitle": (entry("notitle", title=None), r"\(@article\) has no title field: add title = \{"),
     "noauthor": (entry("noauthor", author=None), r"\(@article\) has no author field: add author = \{"),
     "noyear": (entry("noyear", year=None), r"\(@article\) has no year field: add year = \{2017\}"),
@@ -45,6 +48,9 @@ ENTRIES = {
     "andand": (entry("andand", author="Doe, J. and and Roe, R."), r"has an empty name in its author list"),
     "uncited": (entry("uncited"), r"is not cited on any page: cite it where the page relies on it, or remove it"),
 }
+# The mistakes of one field, reported at that field's line.
+FIELD_AT_FAULT = {"doiurl": "doi", "doibad": "doi", "doinot10": "doi", "plainhttp": "url", "urlspace": "url",
+                  "badyear": "year", "andand": "author"}
 REPEATED = entry("glue2017", title="The same key again")
 
 
@@ -59,8 +65,12 @@ def bib_and_warnings(tmp_path_factory):
 @pytest.mark.parametrize("key", ENTRIES)
 def test_entry_mistake_is_reported_at_its_line_with_how_to_fix_it(bib_and_warnings, key):
     bib, warnings = bib_and_warnings
-    line = line_of(bib, ENTRIES[key][0])
-    expected = rf"^refs\.bib:{line}: WARNING: bibliography entry '{key}' .*{ENTRIES[key][1]}"
+    text, message = ENTRIES[key]
+    line = line_of(bib, text)
+    field = FIELD_AT_FAULT.get(key)
+    if field:  # the message points at the field's own line in the entry
+        line += text[:text.index(f"  {field} = ")].count("\n")
+    expected = rf"^refs\.bib:{line}: WARNING: bibliography entry '{key}' .*{message}"
     assert re.search(expected, warnings, re.MULTILINE), f"expected {expected}\ngot:\n{warnings}"
 
 

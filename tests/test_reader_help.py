@@ -325,3 +325,32 @@ def test_axe_finds_nothing_with_the_menu_open_on_a_phone(phone, site, scheme):
 
     results = Axe().run(page)
     assert not results.response["violations"], results.generate_report()
+
+
+# -- Contributors (issue 20) ----------------------------------------------------------------------------
+
+
+@pytest.mark.fast
+def test_the_pull_request_template_asks_what_contributing_says_it_asks():
+    template = (ROOT / ".github" / "pull_request_template.md").read_text(encoding="utf-8")
+    contributing = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    for asked in ["conflicts of interest", "CHANGELOG.md", "second reader", "last_reviewed", "make test",
+                  "evidence"]:
+        assert asked.lower() in template.lower(), f"the template does not ask about {asked!r}"
+        assert asked.lower() in contributing.lower(), f"CONTRIBUTING.md does not mention {asked!r}"
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("recipe", ["Add a source", "Add a study", "Add a question to Common questions",
+                                    "Add a glossary term", "Fix a sentence"])
+def test_contributing_has_a_recipe_for_each_common_contribution(recipe):
+    contributing = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    assert re.search(rf"^### {re.escape(recipe)}$", contributing, re.MULTILINE), recipe
+
+
+@pytest.mark.fast
+def test_the_issue_chooser_offers_a_place_for_questions():
+    config = yaml.safe_load((ISSUE_FORMS / "config.yml").read_text(encoding="utf-8"))
+    assert config["blank_issues_enabled"] is False
+    names = " ".join(link["name"] for link in config.get("contact_links", [])).lower()
+    assert "question" in names and all(link["url"].startswith("https://") for link in config["contact_links"])

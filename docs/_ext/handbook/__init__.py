@@ -20,6 +20,7 @@ from . import (
     outputs,
     patches,
     pictures,
+    readability,
     safety,
     search,
     structured_data,
@@ -37,6 +38,7 @@ def setup(app):
     safety.setup(app)
     studies.setup(app)
     pictures.setup(app)
+    readability.setup(app)
     search.setup(app)
     outputs.setup(app)
     edition.setup(app)

@@ -137,6 +137,32 @@ def check_bib_syntax(app):
         BibErrorsCaptured.start()
 
 
+def field_location(where, field):
+    """'path:line' of FIELD's line in the entry that starts at WHERE ('path:line'), or WHERE if not found."""
+    if not where:
+        return where
+    path, start = where.rsplit(":", 1)
+    with open(path, encoding="utf-8-sig") as f:
+        lines = f.read().splitlines()[int(start):]
+    for offset, text in enumerate(lines, start=int(start) + 1):
+        if text.lstrip().startswith("@"):
+            break
+        if re.match(rf"\s*{field}\s*=", text, re.IGNORECASE):
+            return f"{path}:{offset}"
+    return where
+
+
+def doi_fault(doi):
+    """What is wrong with a DOI that does not match 10.NNNN/suffix, in words."""
+    if re.match(r"(?i)https?://|doi:", doi):
+        return "it is a link, not a DOI"
+    if re.search(r"\s", doi):
+        return "it contains a space"
+    if not doi.startswith("10."):
+        return "it does not start with 10."
+    return "it is not 10.NNNN/suffix"
+
+
 def check_bibliography(app):
     """Each entry: its key used once, a known type, the fields its type needs, a four-digit year, a
     well-formed DOI or an https URL.
@@ -186,23 +212,26 @@ def check_bibliography(app):
         if any(part.lower() == "and" for person in names
                for part in person.first_names + person.middle_names + person.prelast_names + person.last_names):
             warn(f"bibliography entry '{key}' has an empty name in its author list (two 'and's in a row, or "
-                 "one at the end): write the names as 'Glue, P. and Medlicott, N. J.'", location=where,
-                 subtype="bib")
+                 "one at the end): write the names as 'Glue, P. and Medlicott, N. J.'",
+                 location=field_location(where, "author"), subtype="bib")
         year = entry.fields.get("year", "").strip()
         if year and not re.fullmatch(r"\d{4}", year):
             warn(f"bibliography entry '{key}' has year '{year}': write the year as four digits, e.g. year = {{2017}}",
-                 location=where, subtype="bib")
+                 location=field_location(where, "year"), subtype="bib")
         doi = entry.fields.get("doi", "").strip()
         url = entry.fields.get("url", "").strip()
         if not doi and not url:
             warn(f"bibliography entry '{key}' has neither a doi nor a url field: add doi = {{10.NNNN/...}} "
                  "or, for a page with no DOI, url = {https://...}", location=where, subtype="bib")
         if doi and not DOI.match(doi):
-            warn(f"bibliography entry '{key}' has a malformed DOI '{doi}' (expected 10.NNNN/suffix, "
-                 "without https://doi.org/)", location=where, subtype="bib")
+            warn(f"bibliography entry '{key}' has a malformed DOI '{doi}': {doi_fault(doi)} (expected "
+                 "10.NNNN/suffix, without https://doi.org/)", location=field_location(where, "doi"), subtype="bib")
         if url and not url.startswith("https://"):
             warn(f"bibliography entry '{key}' has a URL that is not https: '{url}': use the https:// address",
-                 location=where, subtype="bib")
+                 location=field_location(where, "url"), subtype="bib")
+        if url and re.search(r"\s", url):
+            warn(f"bibliography entry '{key}' has a URL that contains a space: '{url}': write %20 for a space, "
+                 "or check that the address was copied whole", location=field_location(where, "url"), subtype="bib")
 
 
 def retracted_dois(app):

@@ -1,0 +1,144 @@
+"""Reading level and answer length, checked while the handbook builds.
+
+The limits (CONTRIBUTING, "Writing style guide") are measured on the built pages by tests/test_readability.py
+and tests/test_questions.py. This module measures the same text while Sphinx builds, from each page's
+resolved doctree, so that `make html` and `make serve` report a page over a limit at its file and line,
+seconds after the edit:
+
+* the Key points box: Flesch-Kincaid grade at most ``handbook_reading_grades["key points"]`` (7);
+* the rest of the page's running text: at most ``["body"]`` (9), with its hardest paragraphs named;
+* each answer on a page of ``handbook_answer_pages`` (a section whose heading asks a question): at most
+  ``["answer"]`` (7), and at most ``handbook_answer_words`` words, citations included (80).
+
+What is measured is what the tests measure: paragraphs, list items and definitions, each ending as a
+sentence ends; not headings, glossary terms, tables, code, citations, evidence labels or the crisis box.
+Only pages with front matter (the pages a reader lands on) are measured. The grade is textstat's, which
+counts syllables with pyphen's bundled dictionaries (it works offline).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+from docutils import nodes
+
+from .util import warn
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # textstat 0.7.4 imports pkg_resources, which warns it is deprecated
+    import textstat
+
+DEFAULT_GRADES = {"key points": 7, "body": 9, "answer": 7}
+NOT_PROSE_NODES = (nodes.title, nodes.table, nodes.literal_block, nodes.term, nodes.rubric, nodes.comment,
+                   nodes.citation, nodes.raw, nodes.system_message, nodes.target)
+NOT_PROSE_CLASSES = {"disclaimer", "crisis-first", "evidence", "review-dates", "bibtex-citation", "no-search"}
+SENTENCE_END = re.compile(r"[.!?][\"'”’)]*$")
+WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
+
+
+def grade(text):
+    return textstat.flesch_kincaid_grade(text) if text.strip() else 0.0
+
+
+def is_citation(node):
+    return isinstance(node, nodes.Element) and (
+        "bibtex-citation" in node.get("classes", []) or node.get("refdomain") == "cite")
+
+
+def text_without_citations(node):
+    """The node's text with citations left out, and the brackets and spaces they leave behind tidied."""
+    parts = []
+    for child in node.findall(nodes.Text):
+        if not any(is_citation(parent) for parent in ancestors(child, stop=node)):
+            parts.append(child.astext())
+    text = re.sub(r"\s+", " ", " ".join(parts))
+    text = re.sub(r"\(\s*[;,]?\s*\)", "", text)
+    return re.sub(r"\s+([.,;:!?)])", r"\1", text).strip()
+
+
+def ancestors(node, stop):
+    node = node.parent
+    while node is not None and node is not stop:
+        yield node
+        node = node.parent
+
+
+def left_out(node, root, classes=NOT_PROSE_CLASSES):
+    return any(isinstance(a, NOT_PROSE_NODES) or classes & set(a.get("classes", []))
+               for a in [node, *ancestors(node, stop=root)] if isinstance(a, nodes.Element))
+
+
+def sentences(node, root, classes=NOT_PROSE_CLASSES):
+    """(line, text) of each paragraph or caption in NODE that is running prose, each ending as a sentence;
+    CLASSES: the classes of the elements left out."""
+    for block in node.findall(lambda n: isinstance(n, (nodes.paragraph, nodes.caption))):
+        if left_out(block, root, classes):
+            continue
+        text = text_without_citations(block)
+        if not re.search(r"\w", text):
+            continue
+        if not SENTENCE_END.search(text):
+            text = text.rstrip(",;:—- ") + "."
+        yield block.line, text
+
+
+def is_key_points(node):
+    return isinstance(node, nodes.admonition) and "key-points" in node["classes"]
+
+
+def question_sections(doctree):
+    for section in doctree.findall(nodes.section):
+        if section.children and isinstance(section[0], nodes.title) and section[0].astext().strip().endswith("?"):
+            yield section
+
+
+MEASURED_BUILDERS = {"html", "dirhtml", "dummy"}  # one page at a time (LaTeX resolves the whole book at once)
+
+
+def check_reading_level(app, doctree, docname):
+    if app.builder.name not in MEASURED_BUILDERS or docname not in getattr(app.env, "handbook_pages", {}):
+        return  # another builder, or no front matter: not a page a reader lands on
+    grades = {**DEFAULT_GRADES, **(app.config.handbook_reading_grades or {})}
+    boxes = list(doctree.findall(is_key_points))
+    key_points = [text for box in boxes for _, text in sentences(box, doctree)]
+    if key_points and grade("\n".join(key_points)) > grades["key points"]:
+        warn(f"the Key points box reads at grade {grade(chr(10).join(key_points)):.1f}, above "
+             f"{grades['key points']} (Flesch-Kincaid): use shorter words and sentences", location=boxes[0],
+             subtype="readability")
+    body = list(sentences(doctree, doctree, NOT_PROSE_CLASSES | {"key-points"}))
+    body_text = "\n".join(text for _, text in body)
+    if body and grade(body_text) > grades["body"]:
+        hardest = sorted((p for p in body if textstat.lexicon_count(p[1]) >= 20), key=lambda p: -grade(p[1]))[:3]
+        named = "; ".join(f"line {line} (grade {grade(text):.1f})" for line, text in hardest)
+        warn(f"the page's running text reads at grade {grade(body_text):.1f}, above {grades['body']} "
+             f"(Flesch-Kincaid); rewrite its hardest paragraphs first: {named}", docname,
+             hardest[0][0] if hardest else None, subtype="readability")
+    if docname in app.config.handbook_answer_pages:
+        check_answers(app, doctree, grades["answer"])
+
+
+def check_answers(app, doctree, most):
+    limit = app.config.handbook_answer_words
+    for section in question_sections(doctree):
+        question = section[0].astext().strip()
+        answer = nodes.section()
+        answer.extend(child.deepcopy() for child in section.children[1:]
+                      if not isinstance(child, nodes.section))
+        words = sum(len(WORD.findall(p.astext())) for p in answer.findall(nodes.paragraph)
+                    if not left_out(p, answer))
+        if words > limit:
+            warn(f"the answer to {question!r} is {words} words (citations included), above {limit}: "
+                 "keep the answer short and link to the section that says more", location=section[0],
+                 subtype="readability")
+        text = "\n".join(t for _, t in sentences(answer, answer))
+        if text and grade(text) > most:
+            warn(f"the answer to {question!r} reads at grade {grade(text):.1f}, above {most} (Flesch-Kincaid): "
+                 "use shorter words and sentences", location=section[0], subtype="readability")
+
+
+def setup(app):
+    app.add_config_value("handbook_reading_grades", {}, "env", types=[dict])
+    app.add_config_value("handbook_answer_pages", [], "env", types=[list])
+    app.add_config_value("handbook_answer_words", 80, "env", types=[int])
+    app.connect("doctree-resolved", check_reading_level)
