@@ -165,6 +165,25 @@ def skip_needless_latex_pass(app, exception):
             f.write(("" if settings.endswith("\n") else "\n") + LATEXMK_IGNORE_PAGE_COUNT)
 
 
+# -- Lighter pages -----------------------------------------------------------------------
+
+KEEP_AS_WRITTEN = re.compile(r"(<pre\b.*?</pre>|<textarea\b.*?</textarea>|<script\b.*?</script>)", re.DOTALL)
+
+
+def dedent_html(text):
+    """HTML without the indentation at the start of its lines, except inside <pre>, <textarea> and <script>:
+    a browser shows the same page (a line break still separates words), and the page is about 2 KB lighter.
+    A template filter: page.html applies it to the page's body."""
+    parts = KEEP_AS_WRITTEN.split(text)
+    return "".join(part if i % 2 else re.sub(r"\n[ \t]+", "\n", part) for i, part in enumerate(parts))
+
+
+def add_template_filters(app):
+    templates = getattr(app.builder, "templates", None)
+    if templates is not None and hasattr(templates, "environment"):
+        templates.environment.filters["dedent_html"] = dedent_html
+
+
 # -- Stylesheets ------------------------------------------------------------------------
 
 OWN_STYLESHEETS = ("handbook.css", "panels.css", "checklist.css")
@@ -204,4 +223,5 @@ def setup(app):
     app.connect("html-page-context", fix_navigation_headings, priority=900)  # after furo builds the tree
     app.connect("build-finished", write_sitemap)
     app.connect("build-finished", minify_stylesheets)
+    app.connect("builder-inited", add_template_filters)
     app.connect("build-finished", skip_needless_latex_pass)
