@@ -28,8 +28,10 @@ copyright = f"{BUILD_TIME.tm_year}, {author}. Text CC BY 4.0, code MIT"
 # Where the handbook lives. Everything that needs an address reads it here.
 SITE_URL = "https://ketamine-handbook.github.io/ketamine-anxiety-handbook/"
 REPOSITORY_URL = "https://github.com/ketamine-handbook/ketamine-anxiety-handbook"
-# Where readers without a GitHub account send a problem ("or by email" at the end of every page).
-FEEDBACK_EMAIL = "handbook-feedback@ketamine-handbook.org"
+# Where readers without a GitHub account send a problem: with an address here, every page offers "or by
+# email" beside "Report a problem" (docs/_templates/page.html). Empty until the editors have a mailbox that
+# they have confirmed with a test message: an address nobody reads would lose readers' reports.
+FEEDBACK_EMAIL = ""
 REPOSITORY_BRANCH = "main"
 
 # Files that build the PDF and EPUB downloads; the site links to them.

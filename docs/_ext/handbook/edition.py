@@ -28,6 +28,7 @@ import re
 
 from docutils import nodes
 from sphinx import addnodes
+from sphinx.util.docutils import SphinxDirective
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
@@ -188,7 +189,18 @@ def readable_changelog(app, doctree):
                 title.children = [nodes.Text(UNRELEASED_TITLE)]
 
 
+class HandbookCitation(SphinxDirective):
+    """```{handbook-citation}```: the whole handbook's citation for this edition, as "Cite this page" gives it
+    on the home page; in every format (the web pages, the PDF and the EPUB)."""
+
+    def run(self):
+        config = self.env.config
+        text, _ = page_citation(config, config.project, config.html_baseurl)
+        return [nodes.block_quote("", nodes.paragraph(text=text))]
+
+
 def setup(app):
+    app.add_directive("handbook-citation", HandbookCitation)
     app.add_config_value("handbook_appendices", ["changes"], "env")
     app.connect("doctree-read", readable_changelog, priority=400)  # before Sphinx collects the contents
     app.connect("config-inited", set_up_title_page)
