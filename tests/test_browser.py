@@ -285,6 +285,8 @@ def test_report_links_name_the_section_the_reader_came_to(page, site):
     link.click()
     assert link.get_attribute("href").endswith("&section=benefits-and-risks-side-effects")
     email = page.locator("a.report-email")
+    if not email.count():  # no email route until the editors confirm a mailbox (FEEDBACK_EMAIL in conf.py)
+        return
     email.evaluate("a => a.addEventListener('click', e => e.preventDefault())")
     email.click()
     assert "Section%3A%20benefits-and-risks-side-effects%0A" in email.get_attribute("href")

@@ -35,7 +35,7 @@ FACTS = [
     ("safety", "Suicidal thoughts in young people"),
     ("safety", "may cause deep sedation, slowed breathing, coma or death"),
     ("safety", "calming medicines such as lorazepam"),
-    ("safety", "including with a clip on your finger that measures oxygen (pulse oximetry)"),
+    ("safety", "with a finger clip that measures oxygen (pulse oximetry)"),
     ("safety", "The US label says it lasts about four hours"),
     ("safety", "between 8 and 19 in every 100 people on the spray had a large rise"),
     ("safety", "a sudden severe headache, a change in your sight, a seizure (fit)"),
