@@ -125,8 +125,7 @@ def check_answers(app, doctree, most):
         answer = nodes.section()
         answer.extend(child.deepcopy() for child in section.children[1:]
                       if not isinstance(child, nodes.section))
-        words = sum(len(WORD.findall(p.astext())) for p in answer.findall(nodes.paragraph)
-                    if not left_out(p, answer))
+        words = len(WORD.findall(answer.astext()))  # every word a reader sees under the heading
         if words > limit:
             warn(f"the answer to {question!r} is {words} words (citations included), above {limit}: "
                  "keep the answer short and link to the section that says more", location=section[0],
