@@ -42,4 +42,4 @@ def setup(app):
     edition.setup(app)
     books.setup(app)
     structured_data.setup(app)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 3}
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 4}
