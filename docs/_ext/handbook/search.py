@@ -170,7 +170,7 @@ def page_sections(doctree, docname, language):
             for definition in item.findall(nodes.definition):
                 more_words, more_xrefs = section_words(definition, language)
                 for conditions, found_stems in more_words.items():
-                    words.setdefault(conditions, []).extend(found_stems)
+                    words[conditions] = sorted({*words.get(conditions, ()), *found_stems})
                 xrefs.extend(more_xrefs)
             add(terms[0]["ids"][0], ", ".join(term.astext() for term in terms), 1, (words, xrefs))
     return found
@@ -178,14 +178,12 @@ def page_sections(doctree, docname, language):
 
 def stems(text, language):
     """The distinct index stems of TEXT, as Sphinx stems words for its own index (numbers kept), and of
-    each hyphenated word written whole ("off-label" also as "offlabel")."""
-    result = {}  # a dict keeps the order and finds a stem at once (a list made this quadratic)
-    whole = ["".join(parts) for parts in (m.split("-") for m in COMPOUND.findall(text))]
-    for word in language.split(text) + whole:
-        stem = language.stem(word).lower()
-        if stem not in result and (stem.isdigit() or language.word_filter(stem)):
-            result[stem] = None
-    return list(result)
+    each hyphenated word written whole ("off-label" also as "offlabel"), sorted. Each distinct word is
+    stemmed once: a section's index needs its stems, not their order or how often they occur."""
+    words = set(language.split(text))
+    words.update("".join(m.split("-")) for m in COMPOUND.findall(text))
+    found = {language.stem(word).lower() for word in words}
+    return sorted(stem for stem in found if stem.isdigit() or language.word_filter(stem))
 
 
 def search_language(app=None):
