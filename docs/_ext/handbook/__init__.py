@@ -24,6 +24,7 @@ from . import (
     search,
     structured_data,
     studies,
+    util,
 )
 from .outputs import download_link  # noqa: F401  (doctrees pickled before the split name it here)
 
@@ -42,4 +43,5 @@ def setup(app):
     edition.setup(app)
     books.setup(app)
     structured_data.setup(app)
+    util.drop_myst_settings_line()  # quieter output: no MyST settings dump on every build
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 4}

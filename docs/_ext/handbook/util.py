@@ -4,6 +4,7 @@ where each bibliography entry starts in its file."""
 from __future__ import annotations
 
 import difflib
+import logging as std_logging
 import re
 
 import yaml
@@ -16,6 +17,18 @@ def warn(message, docname=None, line=None, location=None, subtype="content"):
     """A warning at `location` (a node, or 'path:line') or at (docname, line). With -W it fails the build
     in the familiar `file:line: WARNING: message` form; `subtype` lets a project silence one class."""
     logger.warning(message, location=location or (docname, line), type="handbook", subtype=subtype)
+
+
+def not_myst_settings(record):
+    """False for MyST's line listing every one of its settings ("myst v5.2.0: MdParserConfig(...)")."""
+    return "MdParserConfig(" not in record.getMessage()
+
+
+def drop_myst_settings_line():
+    """MyST logs all its settings, one long line, at every build: leave that line out of the output."""
+    myst = std_logging.getLogger("sphinx.myst_parser.sphinx_ext.main")
+    if not_myst_settings not in myst.filters:
+        myst.addFilter(not_myst_settings)
 
 
 def did_you_mean(word, choices):
@@ -75,9 +88,11 @@ def keep_per_page(app, attribute):
     app.connect("env-merge-info", merge)
 
 
-class LineLoader(yaml.SafeLoader):
+class LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     """A YAML loader that notes each mapping's line (1-based) under '__line__', and the line of each of its
-    keys under '__key_lines__', so a data file's mistakes are reported at their line."""
+    keys under '__key_lines__', so a data file's mistakes are reported at their line. libyaml's safe loader
+    when PyYAML has it: the data files are read at every build, and it reads them ten times faster (studies.yml
+    took 65 ms, now 5 ms; the same data)."""
 
 
 def _mapping_with_line(loader, node):
