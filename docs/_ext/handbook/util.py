@@ -4,19 +4,63 @@ where each bibliography entry starts in its file."""
 from __future__ import annotations
 
 import difflib
+import functools
+import hashlib
 import logging as std_logging
 import re
+from pathlib import Path
 
 import yaml
 from sphinx.util import logging
 
 logger = logging.getLogger("handbook")
+WARNINGS_GIVEN = [0]  # how many warnings warn() has given in this process
 
 
 def warn(message, docname=None, line=None, location=None, subtype="content"):
     """A warning at `location` (a node, or 'path:line') or at (docname, line). With -W it fails the build
     in the familiar `file:line: WARNING: message` form; `subtype` lets a project silence one class."""
+    WARNINGS_GIVEN[0] += 1
     logger.warning(message, location=location or (docname, line), type="handbook", subtype=subtype)
+
+
+def inputs_digest(paths, values):
+    """A digest of the files at PATHS (their bytes), of VALUES, and of the extension's own code (each
+    module's size and time), so that a change to any of them, or to a check itself, changes it."""
+    digest = hashlib.sha256(repr(values).encode())
+    for path in paths:
+        path = Path(path)
+        digest.update(f"\0{path}\0".encode())
+        digest.update(path.read_bytes() if path.is_file() else b"(none)")
+    for code in sorted(Path(__file__).parent.iterdir()):
+        if code.suffix in (".py", ".yml"):
+            stat = code.stat()
+            digest.update(f"\0{code.name} {stat.st_size} {stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def run_when_inputs_change(inputs):
+    """Run a builder-inited check of data files again only when its inputs changed since a build in
+    which it found nothing wrong. INPUTS(app) gives (file paths, config values) the check reads. A check
+    that gave a warning runs again at the next build, so the warning is given again; what it leaves on
+    the environment (say env.handbook_studies) is kept with it from one build to the next."""
+
+    def decorate(check):
+        @functools.wraps(check)
+        def check_if_inputs_changed(app):
+            clean = app.env.__dict__.setdefault("handbook_clean_checks", {})
+            digest = inputs_digest(*inputs(app))
+            if clean.get(check.__qualname__) == digest:
+                return
+            clean.pop(check.__qualname__, None)
+            given = WARNINGS_GIVEN[0]
+            check(app)
+            if WARNINGS_GIVEN[0] == given:
+                clean[check.__qualname__] = digest
+
+        return check_if_inputs_changed
+
+    return decorate
 
 
 def not_myst_settings(record):
