@@ -3,8 +3,10 @@ where each bibliography entry starts in its file."""
 
 from __future__ import annotations
 
+import atexit
 import difflib
 import functools
+import gc
 import hashlib
 import logging as std_logging
 import re
@@ -61,6 +63,19 @@ def run_when_inputs_change(inputs):
         return check_if_inputs_changed
 
     return decorate
+
+
+def skip_the_collection_at_exit():
+    """When the build's process ends, freeze what is left (the environment, the doctrees, the modules), so
+    Python's last garbage collection, which goes through every object that can hold others, leaves them
+    alone: the operating system frees the memory anyway. That pass was 0.18 s of a 1 s one-page rebuild.
+    Registered once per process; in a test run, the process is pytest, and it ends the same way."""
+    if gc.freeze not in _AT_EXIT:
+        _AT_EXIT.append(gc.freeze)
+        atexit.register(gc.freeze)
+
+
+_AT_EXIT = []
 
 
 def not_myst_settings(record):
