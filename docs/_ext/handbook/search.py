@@ -26,6 +26,7 @@ stemming each word once per build) are patches of Sphinx internals, so they live
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -208,15 +209,18 @@ def note_sections(app, doctree):
     app.env.handbook_search_sections[docname] = page_sections(doctree, docname, search_language())
 
 
-def section_stems(words, xrefs, env, tags, language):
-    """The stems of a section's words in this build's output, cross-references settled."""
+def section_stems(words, xrefs, env, tags, stems_of):
+    """The stems of a section's words in this build's output, cross-references settled (STEMS_OF: stems
+    of a text)."""
+    if not xrefs and list(words) in ([], [ALWAYS]):  # most sections: nothing to settle
+        return words.get(ALWAYS, [])
     found = set()
     for conditions, found_stems in words.items():
         if all(tags.eval_condition(expr) for expr in conditions):
             found.update(found_stems)
     for conditions, xref in xrefs:
         if all(tags.eval_condition(expr) for expr in conditions):
-            found.update(stems(xref_text(xref, env), language))
+            found.update(stems_of(xref_text(xref, env)))
     return found
 
 
@@ -224,13 +228,14 @@ def search_data(app):
     """The section-level index as a JSON-ready dict."""
     env, tags = app.env, app.builder.tags
     language = search_language(app)
+    stems_of = functools.lru_cache(maxsize=None)(lambda text: stems(text, language))  # the same titles recur
     docs, titles, sections, text, heads, labels, keywords, phrases = [], [], [], {}, {}, {}, {}, {}
     for docname in sorted(env.found_docs):
         doc = len(docs)
         docs.append(docname)
         titles.append(env.titles[docname].astext() if docname in env.titles else docname)
         meta = getattr(env, "handbook_pages", {}).get(docname, {})
-        keywords[doc] = [stem for kw in meta.get("keywords") or [] for stem in stems(str(kw), language)]
+        keywords[doc] = [stem for kw in meta.get("keywords") or [] for stem in stems_of(str(kw))]
         for kw in meta.get("keywords") or []:
             phrase = normalise(str(kw))
             if " " in phrase:
@@ -243,7 +248,7 @@ def search_data(app):
                 heads.setdefault(stem, []).append(index)
             for stem in label_stems:
                 labels.setdefault(stem, []).append(index)
-            for stem in section_stems(words, xrefs, env, tags, language):
+            for stem in section_stems(words, xrefs, env, tags, stems_of):
                 text.setdefault(stem, []).append(index)
     return {
         "docs": docs,
