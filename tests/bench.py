@@ -33,7 +33,9 @@ TOPICS = ["anxiety", "ketamine-history", "mechanism", "benefits-and-risks", "pat
 PEAK_RSS = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
             "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-BARE_CONF = 'project = "bare"\nextensions = ["myst_parser"]\nmyst_enable_extensions = ["colon_fence"]\n'
+# Bare Sphinx + MyST: the handbook's Markdown settings and excluded folders, nothing else.
+BARE_CONF = ('project = "bare"\nextensions = ["myst_parser"]\nmyst_enable_extensions = ["colon_fence", "deflist"]\n'
+             'exclude_patterns = ["_snippets", "_ext", "_templates", "_latex"]\n')
 
 
 def timed(cmd, env=None):
@@ -68,6 +70,13 @@ def copy_project(dest):
         shutil.copy2(ROOT / name, target)
 
 
+def copy_included_files(dest):
+    """The files outside docs/ that pages include: without them, bare Sphinx would read those pages again on
+    every build."""
+    for name in ("CONTRIBUTING.md", "CHANGELOG.md"):
+        shutil.copy(ROOT / name, dest / name)
+
+
 def build_times(work):
     """Each handbook build runs through the project's Makefile, with its options, in a copy."""
     project = work / "project"
@@ -84,7 +93,7 @@ def build_times(work):
     # The bare build: default theme, only MyST, the same pages (and the contributor guide they include).
     bare_src = work / "bare" / "docs"
     shutil.copytree(DOCS, bare_src, ignore=shutil.ignore_patterns("_ext", "_templates", "__pycache__"))
-    shutil.copy(ROOT / "CONTRIBUTING.md", work / "bare" / "CONTRIBUTING.md")
+    copy_included_files(work / "bare")
     (bare_src / "conf.py").write_text(BARE_CONF)
     bare_out = work / "bare" / "out"
     # -j auto, as make passes it to the handbook's build.
@@ -148,7 +157,7 @@ def grown_build_times(work):
     pages = grow(project / "docs", COPIES)
     bare_src = work / "grown-bare" / "docs"
     shutil.copytree(project / "docs", bare_src, ignore=shutil.ignore_patterns("_ext", "_templates", "__pycache__"))
-    shutil.copy(ROOT / "CONTRIBUTING.md", work / "grown-bare" / "CONTRIBUTING.md")
+    copy_included_files(work / "grown-bare")
     (bare_src / "conf.py").write_text(BARE_CONF)
     out, bare_out = work / "grown-out", work / "grown-bare" / "out"
     handbook = ["make", "-s", "-C", str(project), f"VENV={VENV_BIN.parent}", f"BUILDDIR={out}", "html"]
