@@ -102,10 +102,10 @@ def own_text(node, out, conditions=ALWAYS):
         elif isinstance(child, (nodes.section, nodes.title, nodes.comment, addnodes.index, addnodes.glossary,
                                 nodes.substitution_definition, nodes.system_message)):
             continue
-        elif isinstance(child, addnodes.only):
-            own_text(child, out, (*conditions, child["expr"]))
         elif isinstance(child, nodes.Element) and SKIP_CLASSES & set(child.get("classes", [])):
             continue
+        elif isinstance(child, addnodes.only):
+            own_text(child, out, (*conditions, child["expr"]))
         elif isinstance(child, addnodes.pending_xref):
             out.append((conditions, unresolved_xref(child)))
         elif isinstance(child, nodes.Element):
