@@ -5,6 +5,8 @@ Paths below are relative to this file (the project root), not to docs/.
 Sections: project, extensions, MyST, citations, HTML, LaTeX, EPUB.
 """
 
+import contextlib
+import io
 import os
 import sys
 import time
@@ -54,6 +56,10 @@ extensions = [
     "notfound.extension",
     "handbook",  # docs/_ext/handbook/: front matter, evidence labels, checks (see ARCHITECTURE.md)
 ]
+# sphinxext-opengraph prints "matplotlib is not installed, social cards will not be generated" when it is
+# imported, though the handbook has no social cards (ogp_social_cards below): imported here, quietly.
+with contextlib.redirect_stdout(io.StringIO()):
+    import sphinxext.opengraph  # noqa: F401
 
 # The handbook's own checks (docs/_ext/handbook/).
 handbook_disclaimer = "_snippets/disclaimer.md"

@@ -200,11 +200,35 @@ def test_names_decoded_from_latex_are_kept_and_the_same_as_without_the_cache():
     assert str(Text.from_latex(latex)) == "Glüe and Émile"
 
 
+def test_formatted_entries_are_kept_and_formatted_again_when_the_entry_or_its_label_changes(monkeypatch):
+    from pybtex.database import Entry, Person
+    from pybtex.plugin import find_plugin
+    from pybtex.style.formatting import BaseStyle
+
+    patches.format_entries_once()
+    monkeypatch.setitem(patches._FORMATTED, "entries", {})
+    style = find_plugin("pybtex.style.formatting", "plain")()
+    entry = Entry("article", fields={"title": "Ketamine in anxiety", "journal": "J Psychopharmacol",
+                                     "year": "2017"}, persons={"author": [Person("Glue, P.")]})
+    entry.key = "glue2017"
+    first = style.format_entry("1", entry)
+    assert style.format_entry("1", entry) is first
+    uncached = inspect.unwrap(BaseStyle.format_entry)(style, "1", entry)
+    assert first.text.render_as("text") == uncached.text.render_as("text") and first.label == uncached.label
+    entry.fields["year"] = "2018"
+    again = style.format_entry("1", entry)
+    assert again is not first and "2018" in again.text.render_as("text")
+    entry.persons["author"].append(Person("Medlicott, N. J."))
+    assert "Medlicott" in style.format_entry("1", entry).text.render_as("text")
+    assert style.format_entry("2", entry).label == "2"
+
+
 def test_the_patches_module_is_the_only_one_that_replaces_third_party_code():
     package = pathlib.Path(patches.__file__).parent
     for module in package.glob("*.py"):
         if module.name == "patches.py":
             continue
         text = module.read_text(encoding="utf-8")
-        for sign in (".load_indexer =", ".freeze =", ".stem =", "entry_points =", "from_latex =", ".parallel ="):
+        for sign in (".load_indexer =", ".freeze =", ".stem =", "entry_points =", "from_latex =", ".parallel =",
+                     ".format_entry ="):
             assert sign not in text, f"{module.name} changes third-party code ({sign!r}); move it to patches.py"

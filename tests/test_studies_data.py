@@ -11,7 +11,8 @@ import io
 import re
 
 import pytest
-from conftest import ROOTS, build_pages, html_page, line_of
+from conftest import ROOTS, build_again, build_pages, html_page, line_of
+from sphinx.util.console import strip_colors
 
 pytestmark = pytest.mark.fast
 
@@ -153,3 +154,23 @@ def test_citing_a_retracted_paper_fails_at_its_bibliography_entry(tmp_path):
     warnings = ours(build(tmp_path, retracted="# retracted papers\n10.1177/0269881117705089  # retracted 2026\n"))
     assert any(w.startswith("refs.bib:") and "is a retracted or withdrawn paper (retracted.txt:2: retracted 2026)"
                in w for w in warnings), warnings
+
+
+def test_an_incremental_build_checks_the_data_again_when_the_studies_file_or_the_bibliography_changed(tmp_path):
+    """The checks of studies.yml are skipped while it and the .bib are those of a clean build, and only then."""
+    assert build(tmp_path, builder="html") == ""
+    src = tmp_path / "handbook"
+
+    def again():
+        return ours(strip_colors(build_again(src).warning.getvalue()))
+
+    assert again() == []
+    (src / "studies.yml").write_text(swap("kind: open-label", "kind: open-lable"), encoding="utf-8")
+    assert any("unknown kind 'open-lable'" in w for w in again())
+    assert any("unknown kind 'open-lable'" in w for w in again()), "a check that warned must warn at every build"
+    (src / "studies.yml").write_text(STUDIES, encoding="utf-8")
+    assert again() == []
+    bib = src / "refs.bib"
+    bib.write_text(bib.read_text(encoding="utf-8").replace("evidence = {small-studies}", "evidence = {rct}", 1),
+                   encoding="utf-8")
+    assert any("its bibliography entry says evidence = {rct}" in w for w in again())

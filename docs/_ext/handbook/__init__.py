@@ -25,6 +25,7 @@ from . import (
     search,
     structured_data,
     studies,
+    util,
 )
 from .outputs import download_link  # noqa: F401  (doctrees pickled before the split name it here)
 
@@ -44,4 +45,6 @@ def setup(app):
     edition.setup(app)
     books.setup(app)
     structured_data.setup(app)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 3}
+    util.drop_myst_settings_line()  # quieter output: no MyST settings dump on every build
+    util.skip_the_collection_at_exit()
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 4}

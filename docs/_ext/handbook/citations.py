@@ -22,7 +22,7 @@ import pybtex.errors
 from pybtex.database.input.bibtex import Parser
 from pybtex.scanner import PybtexSyntaxError
 
-from .util import bib_entry_lines, bib_entry_locations, did_you_mean, warn
+from .util import bib_entry_lines, bib_entry_locations, did_you_mean, run_when_inputs_change, warn
 
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 
@@ -123,6 +123,18 @@ class BibErrorsCaptured:
             cls.capturing = None
 
 
+def bib_inputs(app):
+    """What the checks of the .bib files read: the files, and how they are read and formatted."""
+    return bib_paths(app), (app.config.bibtex_encoding, app.config.bibtex_default_style)
+
+
+def retracted_inputs(app):
+    paths, values = bib_inputs(app)
+    name = app.config.handbook_retracted
+    return [*paths, *([Path(app.confdir) / name] if name else [])], (*values, name)
+
+
+@run_when_inputs_change(bib_inputs)
 def check_bib_syntax(app):
     """Each .bib file parses; each problem at its file and line. Runs before sphinxcontrib-bibtex reads
     the files (priority 400 < 500)."""
@@ -163,6 +175,7 @@ def doi_fault(doi):
     return "it is not 10.NNNN/suffix"
 
 
+@run_when_inputs_change(bib_inputs)
 def check_bibliography(app):
     """Each entry: its key used once, a known type, the fields its type needs, a four-digit year, a
     well-formed DOI or an https URL.
@@ -170,7 +183,6 @@ def check_bibliography(app):
     Reads the entries sphinxcontrib-bibtex has already parsed (its builder-inited handler runs first,
     as it is loaded first).
     """
-    BibErrorsCaptured.stop()
     from pybtex.plugin import find_plugin
 
     bibdata = app.env.get_domain("cite").bibdata
@@ -248,6 +260,7 @@ def retracted_dois(app):
     return path, found
 
 
+@run_when_inputs_change(retracted_inputs)
 def check_no_retracted_paper(app):
     """No bibliography entry is a paper on the list of retracted or withdrawn papers."""
     path, retracted = retracted_dois(app)
@@ -310,6 +323,7 @@ def setup(app):
     register_citation_style()
     app.connect("config-inited", suppress_bibtex_unknown_key)
     app.connect("builder-inited", check_bib_syntax, priority=400)
+    app.connect("builder-inited", BibErrorsCaptured.stop)  # once sphinxcontrib-bibtex has read the files
     app.connect("builder-inited", check_bibliography)
     app.connect("builder-inited", check_no_retracted_paper)
     app.add_config_value("handbook_retracted", None, "env", types=[str, type(None)])

@@ -83,12 +83,23 @@ def as_list(value):
 
 def note_section_citations(app, doctree):
     """Keep, for each section of this page (by its ids), the bibliography keys cited in it and in its
-    subsections, written in the page itself (not in the shared disclaimer and crisis snippets)."""
+    subsections, written in the page itself (not in the shared disclaimer and crisis snippets). One pass
+    over the page: each citation counts for every section it sits in."""
     page = str(app.env.doc2path(app.env.docname))
+    sections = list(doctree.findall(nodes.section))
+    cited = {id(section): set() for section in sections}
+    for ref in doctree.findall(is_citation):
+        if ref.source not in (None, page):
+            continue
+        keys = cite_keys(ref)
+        parent = ref.parent
+        while parent is not None:
+            if id(parent) in cited:
+                cited[id(parent)].update(keys)
+            parent = parent.parent
     found = {}
-    for section in doctree.findall(nodes.section):
-        keys = sorted({key for ref in section.findall(is_citation) if ref.source in (None, page)
-                       for key in cite_keys(ref)})
+    for section in sections:
+        keys = sorted(cited[id(section)])
         for section_id in section["ids"]:
             found[section_id] = keys
     app.env.handbook_section_cites[app.env.docname] = found

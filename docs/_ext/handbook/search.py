@@ -26,6 +26,7 @@ stemming each word once per build) are patches of Sphinx internals, so they live
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -37,6 +38,7 @@ from sphinx import addnodes
 from .patches import remember_stems
 from .search_words import FILLER_WORDS, STOP_WORDS, SYNONYMS, normalise
 from .upstream import UpstreamChanged
+from .util import keep_per_page
 
 DATA_FILE = "search-data.js"
 SCRIPT_FILE = "search-questions.js"
@@ -79,107 +81,174 @@ def add_question_index(app, doctree):
 
 
 # -- The section-level index for the search page ----------------------------------------------------
+#
+# Each page's share of the index is worked out when the page is read (`note_sections`, kept in
+# env.handbook_search_sections like the other per-page data), so a build that reads one page stems one
+# page's words: going through every page's doctree when the search page is written took most of a
+# one-page rebuild, and grew with the handbook. What depends on other pages (the text a cross-reference
+# will show) or on the builder (`{only}` blocks) is kept aside and settled when the search page is written.
+
+# Words under no `{only}` condition: every output shows them.
+ALWAYS = ()
 
 
-def own_text(node, env, tags, out):
-    """Append to OUT the words a reader sees in NODE, without nested sections, headings, citations and
-    the shared boxes; a cross-reference without its own text counts as the title it will show."""
+def own_text(node, out, conditions=ALWAYS):
+    """Append to OUT, as (conditions, text or cross-reference), the words a reader sees in NODE, without
+    nested sections, headings, citations and the shared boxes. CONDITIONS are the `{only}` expressions
+    the words sit under."""
     for child in node.children:
         if isinstance(child, nodes.Text):
-            out.append(child.astext())
+            out.append((conditions, child.astext()))
         elif isinstance(child, (nodes.section, nodes.title, nodes.comment, addnodes.index, addnodes.glossary,
                                 nodes.substitution_definition, nodes.system_message)):
             continue
-        elif isinstance(child, addnodes.only) and not tags.eval_condition(child["expr"]):
-            continue
         elif isinstance(child, nodes.Element) and SKIP_CLASSES & set(child.get("classes", [])):
             continue
+        elif isinstance(child, addnodes.only):
+            own_text(child, out, (*conditions, child["expr"]))
         elif isinstance(child, addnodes.pending_xref):
-            out.append(xref_text(child, env))
+            out.append((conditions, unresolved_xref(child)))
         elif isinstance(child, nodes.Element):
-            own_text(child, env, tags, out)
+            own_text(child, out, conditions)
 
 
-def xref_text(node, env):
-    """What a cross-reference will read once resolved (citations read as nothing: they are names)."""
+def unresolved_xref(node):
+    """What a cross-reference will read: its own text, or ("ref"|"doc", target, own text) when that is
+    the title of a section or page, known only once every page is read (citations read as nothing:
+    they are names)."""
     if node.get("refdomain") == "cite":
         return ""
-    target = node.get("reftarget", "")
-    if not node.get("refexplicit"):
-        if node.get("reftype") == "ref":
-            label = env.domains.standard_domain.labels.get(target.lower())
-            return label[2] if label else ""
-        if node.get("reftype") == "doc" and target in env.titles:
-            return env.titles[target].astext()
+    if not node.get("refexplicit") and node.get("reftype") in ("ref", "doc"):
+        return (node["reftype"], node.get("reftarget", ""), node.astext())
     return node.astext()
 
 
-def page_sections(doctree, env, tags):
-    """(anchor, heading, text, is_term) for each section of a page: the page's own top first, anchor ''; and for
-    each glossary entry, its terms as the heading and its definition as the text, so a question about
-    a word lands on its definition."""
+def xref_text(xref, env):
+    """The text of an unresolved_xref once every page is read."""
+    kind, target, own = xref
+    if kind == "ref":
+        label = env.domains.standard_domain.labels.get(target.lower())
+        return label[2] if label else ""
+    return env.titles[target].astext() if target in env.titles else own
+
+
+def section_words(node, language):
+    """A section's (or glossary entry's) words as {conditions: [stems]} and the cross-references
+    [(conditions, xref)] to settle later."""
+    parts = []
+    own_text(node, parts)
+    texts, xrefs = {}, []
+    for conditions, part in parts:
+        if isinstance(part, tuple):
+            xrefs.append((conditions, part))
+        else:
+            texts.setdefault(conditions, []).append(part)
+    return {conditions: stems(" ".join(words), language) for conditions, words in texts.items()}, xrefs
+
+
+def page_sections(doctree, docname, language):
+    """[anchor, heading, is_term, heading stems, label stems, word stems, cross-references] for each
+    section of a page: the page's own top first, anchor ''; and for each glossary entry, its terms as the
+    heading and its definition as the text, so a question about a word lands on its definition."""
     found = []
+
+    def add(anchor, heading, is_term, node_words):
+        words, xrefs = node_words
+        # A section's label names its subject too ("anxiety-symptoms" for "How anxiety can feel").
+        label = stems(anchor.removeprefix(docname).replace("-", " "), language)
+        found.append((anchor, heading, is_term, stems(heading, language), label, words, xrefs))
+
     for number, section in enumerate(doctree.findall(nodes.section)):
         title = section.next_node(nodes.title)
-        words = []
-        own_text(section, env, tags, words)
         anchor = "" if number == 0 else (section["ids"][0] if section["ids"] else "")
-        found.append((anchor, title.astext() if title is not None else "", " ".join(words), 0))
+        add(anchor, title.astext() if title is not None else "", 0, section_words(section, language))
     for glossary in doctree.findall(addnodes.glossary):
         for item in glossary.findall(nodes.definition_list_item):
             terms = [term for term in item.children if isinstance(term, nodes.term)]
             if not terms or not terms[0]["ids"]:
                 continue
-            words = []
+            words, xrefs = {}, []
             for definition in item.findall(nodes.definition):
-                own_text(definition, env, tags, words)
-            found.append((terms[0]["ids"][0], ", ".join(term.astext() for term in terms), " ".join(words), 1))
+                more_words, more_xrefs = section_words(definition, language)
+                for conditions, found_stems in more_words.items():
+                    words[conditions] = sorted({*words.get(conditions, ()), *found_stems})
+                xrefs.extend(more_xrefs)
+            add(terms[0]["ids"][0], ", ".join(term.astext() for term in terms), 1, (words, xrefs))
     return found
 
 
 def stems(text, language):
     """The distinct index stems of TEXT, as Sphinx stems words for its own index (numbers kept), and of
-    each hyphenated word written whole ("off-label" also as "offlabel")."""
-    result = {}  # a dict keeps the order and finds a stem at once (a list made this quadratic)
-    whole = ["".join(parts) for parts in (m.split("-") for m in COMPOUND.findall(text))]
-    for word in language.split(text) + whole:
-        stem = language.stem(word).lower()
-        if stem not in result and (stem.isdigit() or language.word_filter(stem)):
-            result[stem] = None
-    return list(result)
+    each hyphenated word written whole ("off-label" also as "offlabel"), sorted. Each distinct word is
+    stemmed once: a section's index needs its stems, not their order or how often they occur."""
+    words = set(language.split(text))
+    words.update("".join(m.split("-")) for m in COMPOUND.findall(text))
+    found = {language.stem(word).lower() for word in words}
+    return sorted(stem for stem in found if stem.isdigit() or language.word_filter(stem))
+
+
+def search_language(app=None):
+    """The same splitting, stemming and stop words as Sphinx's own index. The HTML builder's own language
+    object when there is one: its stems, kept for the build (patches.py), are then reused here."""
+    from sphinx.search.en import SearchEnglish
+
+    indexer = getattr(app.builder, "indexer", None) if app else None
+    language = indexer.lang if isinstance(getattr(indexer, "lang", None), SearchEnglish) else None
+    language = language or _LANGUAGE.setdefault("en", SearchEnglish({}))
+    remember_stems(language)  # each word stemmed once, not once per section it appears in
+    return language
+
+
+_LANGUAGE = {}  # one language object per process for reading pages, so its stems are kept
+
+
+def note_sections(app, doctree):
+    """Keep the page's share of the search page's index (connected to doctree-read, after every handler
+    that changes the doctree)."""
+    docname = app.env.docname
+    app.env.handbook_search_sections[docname] = page_sections(doctree, docname, search_language())
+
+
+def section_stems(words, xrefs, env, tags, stems_of):
+    """The stems of a section's words in this build's output, cross-references settled (STEMS_OF: stems
+    of a text)."""
+    if not xrefs and list(words) in ([], [ALWAYS]):  # most sections: nothing to settle
+        return words.get(ALWAYS, [])
+    found = set()
+    for conditions, found_stems in words.items():
+        if all(tags.eval_condition(expr) for expr in conditions):
+            found.update(found_stems)
+    for conditions, xref in xrefs:
+        if all(tags.eval_condition(expr) for expr in conditions):
+            found.update(stems_of(xref_text(xref, env)))
+    return found
 
 
 def search_data(app):
     """The section-level index as a JSON-ready dict."""
-    from sphinx.search.en import SearchEnglish
-
-    env = app.env
-    # The same splitting, stemming and stop words as Sphinx's own index. The HTML builder's own language
-    # object when there is one: its stems, kept for the build (patches.py), are then reused here.
-    indexer = getattr(app.builder, "indexer", None)
-    language = indexer.lang if isinstance(getattr(indexer, "lang", None), SearchEnglish) else SearchEnglish({})
-    remember_stems(language)  # each word stemmed once, not once per section it appears in
+    env, tags = app.env, app.builder.tags
+    language = search_language(app)
+    stems_of = functools.lru_cache(maxsize=None)(lambda text: stems(text, language))  # the same titles recur
     docs, titles, sections, text, heads, labels, keywords, phrases = [], [], [], {}, {}, {}, {}, {}
     for docname in sorted(env.found_docs):
-        doctree = env.get_doctree(docname)
         doc = len(docs)
         docs.append(docname)
         titles.append(env.titles[docname].astext() if docname in env.titles else docname)
         meta = getattr(env, "handbook_pages", {}).get(docname, {})
-        keywords[doc] = [stem for kw in meta.get("keywords") or [] for stem in stems(str(kw), language)]
+        keywords[doc] = [stem for kw in meta.get("keywords") or [] for stem in stems_of(str(kw))]
         for kw in meta.get("keywords") or []:
             phrase = normalise(str(kw))
             if " " in phrase:
                 phrases.setdefault(phrase, []).append(doc)
-        for anchor, heading, words, is_term in page_sections(doctree, env, app.builder.tags):
+        for anchor, heading, is_term, head_stems, label_stems, words, xrefs in \
+                env.handbook_search_sections.get(docname, []):
             index = len(sections)
             sections.append([doc, anchor, heading, is_term])
-            for stem in stems(heading, language):
+            for stem in head_stems:
                 heads.setdefault(stem, []).append(index)
-            # A section's label names its subject too ("anxiety-symptoms" for "How anxiety can feel").
-            for stem in stems(anchor.removeprefix(docname).replace("-", " "), language):
+            for stem in label_stems:
                 labels.setdefault(stem, []).append(index)
-            for stem in stems(words, language):
+            for stem in section_stems(words, xrefs, env, tags, stems_of):
                 text.setdefault(stem, []).append(index)
     return {
         "docs": docs,
@@ -251,10 +320,13 @@ def read_all_when_the_index_is_lost(app, env, added, changed, removed):
 
 
 def setup(app):
+    keep_per_page(app, "handbook_search_sections")
     app.connect("env-get-outdated", read_all_when_the_index_is_lost)
     # Before Sphinx collects index entries (priority 500); after frontmatter.add_review_dates (399).
     app.connect("doctree-read", add_keyword_index, priority=400)
     app.connect("doctree-read", add_question_index, priority=400)
+    # Last, once every handler has changed the doctree: what it reads is what the pages are written from.
+    app.connect("doctree-read", note_sections, priority=900)
     app.connect("builder-inited", check_searchtools)
     # Before outputs.on_html_page_context (400), which copies the page's list of scripts.
     app.connect("html-page-context", add_search_scripts, priority=300)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from .util import LineLoader, did_you_mean, warn
+from .util import LineLoader, did_you_mean, run_when_inputs_change, warn
 
 # kind: (what readers see, the evidence levels its bibliography entry may carry)
 KINDS = {
@@ -91,8 +91,17 @@ def load(app):
 # -- Checks ---------------------------------------------------------------------------------------------
 
 
+def check_inputs(app):
+    """What the check reads: the studies file and the bibliography."""
+    from .citations import bib_paths
+
+    return [data_path(app) or "", *bib_paths(app)], (app.config.handbook_studies,)
+
+
+@run_when_inputs_change(check_inputs)
 def check(app):
-    """Each entry against the bibliography, and the search's counts; at builder-inited, once per build."""
+    """Each entry against the bibliography, and the search's counts; at builder-inited, when the studies
+    file or the bibliography changed (the data stays on the environment between builds)."""
     data = load(app)
     app.env.handbook_studies = data
     if data is None:
