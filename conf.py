@@ -35,7 +35,7 @@ PDF_NAME = "ketamine-anxiety-handbook.pdf"
 EPUB_NAME = "ketamine-anxiety-handbook.epub"
 
 root_doc = "index"
-exclude_patterns = ["_snippets", "_ext", "_templates", "_latex"]
+exclude_patterns = ["_snippets", "_ext", "_templates", "_latex", "_pdf"]
 templates_path = ["docs/_templates"]
 nitpicky = True
 

@@ -19,6 +19,7 @@ from . import (
     frontmatter,
     outputs,
     patches,
+    pdf,
     pictures,
     safety,
     search,
@@ -41,5 +42,6 @@ def setup(app):
     outputs.setup(app)
     edition.setup(app)
     books.setup(app)
+    pdf.setup(app)
     structured_data.setup(app)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 3}
