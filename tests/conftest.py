@@ -32,7 +32,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 BUILD = ROOT / os.environ.get("BUILDDIR", "_build")
 HTML = BUILD / "html"
-PDF = BUILD / "latex" / "ketamine-anxiety-handbook.pdf"
+PDF = BUILD / "pdf" / "ketamine-anxiety-handbook.pdf"
 EPUB = BUILD / "epub" / "ketamine-anxiety-handbook.epub"
 VENV_BIN = pathlib.Path(sys.executable).parent
 ROOTS = pathlib.Path(__file__).resolve().parent / "roots"  # fixture projects, one per folder test-NAME
@@ -156,7 +156,7 @@ def clean_build(built, tmp_path_factory):
     out = tmp_path_factory.mktemp("clean")
     env = {"SOURCE_DATE_EPOCH": source_date_epoch(PDF), "TZ": _another_time_zone()}
     logs = {}
-    for builder in ("latexpdf", "epub", "html"):
+    for builder in ("pdf", "epub", "html"):
         result = sphinx_build(builder, out, env=env, extra=["-q"], umask=0o077)
         logs[builder] = result.stdout + result.stderr
         if result.returncode != 0:

@@ -12,10 +12,11 @@
   running head and foot, contents page numbers with ``target-counter()``, table headers repeated);
 - WeasyPrint's ``pdf/ua-1`` variant: a structure tree in reading order, headings, lists, tables (header
   cells as TH, each data cell pointing at its headers), figures with their alt text, links, bookmarks,
-  the language and the title (shown in the viewer's title bar, DisplayDocTitle). Two things WeasyPrint
-  leaves out are added while the PDF is written (``finish_pdf``): each link annotation's description
-  (its text, where WeasyPrint puts the target's address) and a text alternative for each icon array
-  (an inline SVG: WeasyPrint reads an SVG's ``<title>``, the web page gives it an ``aria-label``).
+  the language and the title (shown in the viewer's title bar, DisplayDocTitle). What WeasyPrint leaves
+  out is added here: each link annotation's description is its text (``finish_pdf``; WeasyPrint gives the
+  target's address), each header cell says what it heads (/Scope), each icon array (an inline SVG, which
+  the web page names with ``aria-label``) gets the ``<title>`` WeasyPrint reads as its alt text, and the
+  running head and page number become pagination artifacts (``margins_as_artifacts``).
 
 Reproducible: the dates in the PDF (its information dictionary and XMP) come from SOURCE_DATE_EPOCH, and
 its /ID from the file's content, so two builds of one commit are byte-identical (tests/test_reproducible.py).
@@ -312,7 +313,52 @@ def write_pdf(html_path, pdf_path, css):
 
     document = weasyprint.HTML(filename=html_path).render(
         stylesheets=[weasyprint.CSS(string=css)], pdf_variant="pdf/ua-1")
-    document.write_pdf(pdf_path, pdf_variant="pdf/ua-1", finisher=finish_pdf, pdf_identifier=None)
+    document.write_pdf(pdf_path, pdf_variant="pdf/ua-1", finisher=finish_pdf)
+    margins_as_artifacts(pdf_path)
+
+
+def _reachable_elements(root):
+    import pikepdf
+
+    seen, stack = set(), [root]
+    while stack:
+        kids = stack.pop().get("/K")
+        for kid in (kids if isinstance(kids, pikepdf.Array) else [kids]):
+            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid and kid.objgen not in seen:
+                seen.add(kid.objgen)
+                stack.append(kid)
+    return seen
+
+
+def margins_as_artifacts(path):
+    """The running head and the page number (CSS margin boxes) as pagination artifacts. WeasyPrint marks
+    their text with MCIDs whose structure elements hang outside the tree (PDF/UA-1 has no place for them
+    in it): each such sequence becomes /Artifact <</Type /Pagination>>, and leaves the parent tree."""
+    import pikepdf
+
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        tree = pdf.Root.StructTreeRoot
+        reachable = _reachable_elements(tree)
+        nums = tree.ParentTree.Nums
+        for i in range(0, len(nums), 2):
+            elements = nums[i + 1]
+            if not isinstance(elements, pikepdf.Array):
+                continue  # an annotation's entry
+            outside = {mcid for mcid, element in enumerate(elements)
+                       if isinstance(element, pikepdf.Dictionary) and element.objgen not in reachable}
+            if not outside:
+                continue
+            page = pdf.pages[int(nums[i])]
+            instructions = []
+            for operands, operator in pikepdf.parse_content_stream(page):
+                if str(operator) == "BDC" and isinstance(operands[1], pikepdf.Dictionary) \
+                        and int(operands[1].get("/MCID", -1)) in outside:
+                    operands = [pikepdf.Name.Artifact, pikepdf.Dictionary(Type=pikepdf.Name.Pagination)]
+                instructions.append(pikepdf.ContentStreamInstruction(operands, operator))
+            page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
+            for mcid in outside:
+                elements[mcid] = None
+        pdf.save(path, deterministic_id=True)
 
 
 def setup(app):
