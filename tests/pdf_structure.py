@@ -313,6 +313,34 @@ def walk_structure_from(element):
                 stack.append(kid)
 
 
+def reading_text(path):
+    """The document's text in the structure tree's order, one line per marked-content sequence: the text
+    a screen reader reads, without running heads and page numbers (artifacts), list markers or the text
+    drawn inside figures (a diagram's labels; its alt text stands for it)."""
+    with pikepdf.open(path) as pdf:
+        pages = _page_index(pdf)
+        contents = [read_page(page, i) for i, page in enumerate(pdf.pages)]
+        lines = []
+
+        def visit(element):
+            if str(element["/S"]) in ("/Lbl", "/Figure"):
+                return
+            page = element.get("/Pg")
+            for item in _kids(element):
+                if _is_element(item):
+                    visit(item)
+                elif not isinstance(item, pikepdf.Dictionary) and page is not None:
+                    lines.append(contents[pages[page.objgen]].text.get(int(item), ""))
+                elif isinstance(item, pikepdf.Dictionary) and item.get("/Type") == "/MCR":
+                    pg = item.get("/Pg", page)
+                    lines.append(contents[pages[pg.objgen]].text.get(int(item["/MCID"]), ""))
+
+        for element in _kids(pdf.Root.StructTreeRoot):
+            if _is_element(element):
+                visit(element)
+        return "\n".join(lines)
+
+
 def heading_outline(path):
     """The headings as (level, text), in the tree's order: what a screen reader lists."""
     with pikepdf.open(path) as pdf:
