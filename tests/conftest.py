@@ -122,8 +122,13 @@ def pdf(built):
 
 @pytest.fixture(scope="session")
 def pdf_pages(pdf):
-    """The text of each of the PDF's pages, extracted once (extraction takes about 2 s)."""
-    return [page.extract_text() or "" for page in pdf.pages]
+    """The text of each of the PDF's pages in reading order, extracted once by poppler's pdftotext (0.4 s;
+    pypdf took 6-7 s on the PDF WeasyPrint writes)."""
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(PDF), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    pages = text.split("\f")[:len(pdf.pages)]
+    assert len(pages) == len(pdf.pages), "pdftotext gave fewer pages than the PDF has"
+    return pages
 
 
 def source_date_epoch(pdf):

@@ -191,114 +191,124 @@ def _words(text):
 # -- The checks --------------------------------------------------------------------------------------------
 
 
+_READ = {}
+
+
+def _read(path):
+    """The open PDF, its page index and each page's content, read once per file (and per change to it)."""
+    key = (str(path), path.stat().st_mtime_ns if hasattr(path, "stat") else 0)
+    if key not in _READ:
+        pdf = pikepdf.open(path)
+        _READ[key] = (pdf, _page_index(pdf), [read_page(page, i) for i, page in enumerate(pdf.pages)])
+    return _READ[key]
+
+
 def problems(path):
     """Every problem found, one line each; [] when the file passes every check."""
     found = []
-    with pikepdf.open(path) as pdf:
-        pages = _page_index(pdf)
-        contents = [read_page(page, i) for i, page in enumerate(pdf.pages)]
-        root = pdf.Root
+    pdf, pages, contents = _read(path)
+    root = pdf.Root
 
-        # The document: structure, language, title, bookmarks, the PDF/UA claim.
-        if "/StructTreeRoot" not in root:
-            found.append("no structure tree (/StructTreeRoot)")
-        if not bool(root.get("/MarkInfo", {}).get("/Marked", False)):
-            found.append("not marked as tagged (/MarkInfo /Marked true)")
-        lang = str(root.get("/Lang", ""))
-        if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", lang):
-            found.append(f"no document language (/Lang is {lang!r})")
-        if not bool(root.get("/ViewerPreferences", {}).get("/DisplayDocTitle", False)):
-            found.append("the viewer is not asked to show the title (/ViewerPreferences /DisplayDocTitle)")
-        title = str(pdf.docinfo.get("/Title", "")) if pdf.trailer.get("/Info") is not None else ""
-        if not title.strip():
-            found.append("no document title (/Info /Title)")
-        if "/Outlines" not in root or "/First" not in root.Outlines:
-            found.append("no bookmarks (/Outlines)")
-        metadata = root.get("/Metadata")
-        xmp = metadata.read_bytes().decode("utf-8", "replace") if metadata is not None else ""
-        if not re.search(r"pdfuaid:part(=\"1\"|>1<)", xmp):
-            found.append("no PDF/UA-1 claim in the XMP metadata (pdfuaid:part 1)")
+    # The document: structure, language, title, bookmarks, the PDF/UA claim.
+    if "/StructTreeRoot" not in root:
+        found.append("no structure tree (/StructTreeRoot)")
+    if not bool(root.get("/MarkInfo", {}).get("/Marked", False)):
+        found.append("not marked as tagged (/MarkInfo /Marked true)")
+    lang = str(root.get("/Lang", ""))
+    if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", lang):
+        found.append(f"no document language (/Lang is {lang!r})")
+    if not bool(root.get("/ViewerPreferences", {}).get("/DisplayDocTitle", False)):
+        found.append("the viewer is not asked to show the title (/ViewerPreferences /DisplayDocTitle)")
+    title = str(pdf.docinfo.get("/Title", "")) if pdf.trailer.get("/Info") is not None else ""
+    if not title.strip():
+        found.append("no document title (/Info /Title)")
+    if "/Outlines" not in root or "/First" not in root.Outlines:
+        found.append("no bookmarks (/Outlines)")
+    metadata = root.get("/Metadata")
+    xmp = metadata.read_bytes().decode("utf-8", "replace") if metadata is not None else ""
+    if not re.search(r"pdfuaid:part(=\"1\"|>1<)", xmp):
+        found.append("no PDF/UA-1 claim in the XMP metadata (pdfuaid:part 1)")
 
-        # Page content: marked, and tagged content in the tree.
-        for content in contents:
-            if content.unmarked:
-                found.append(f"page {content.number + 1}: content outside any marked-content sequence "
-                             f"(neither tagged nor an artifact): {sorted(set(content.unmarked))}")
+    # Page content: marked, and tagged content in the tree.
+    for content in contents:
+        if content.unmarked:
+            found.append(f"page {content.number + 1}: content outside any marked-content sequence "
+                         f"(neither tagged nor an artifact): {sorted(set(content.unmarked))}")
 
-        elements = list(walk_structure(pdf))
-        struct_order, tagged_annotations = [], set()  # (page, mcid) in the tree's order; links reached
-        for element in _kids(root.get("/StructTreeRoot", pikepdf.Dictionary())):
-            if _is_element(element):
-                for item in content_items(element, pages, deep=True):
-                    if item[0] == "mcid":
-                        struct_order.append(item[1:])
-                    else:
-                        tagged_annotations.add(item[1])
-        previous_level = 0
-        for element, _depth in elements:
-            role = str(element["/S"])
-            page_number = pages.get(element["/Pg"].objgen, -1) + 1 if "/Pg" in element else "?"
-            if role == "/Figure":
-                alt = str(element.get("/Alt", "")).strip() or str(element.get("/ActualText", "")).strip()
-                if not alt:
-                    found.append(f"page {page_number}: a Figure without alt text")
-            elif role == "/Table":
-                cells = [e for e, _ in walk_structure_from(element) if str(e["/S"]) in ("/TH", "/TD")]
-                headers = [c for c in cells if str(c["/S"]) == "/TH"]
-                data = [c for c in cells if str(c["/S"]) == "/TD"]
-                if data and not headers:
-                    found.append(f"page {page_number}: a Table without header cells (TH)")
-                elif data and not any("/Scope" in h.get("/A", {}) for h in headers) \
-                        and not any("/Headers" in d.get("/A", {}) for d in data):
-                    found.append(f"page {page_number}: a Table whose header cells head nothing (no /Scope, "
-                                 "no /Headers)")
-            match = HEADING.match(role)
-            if match:
-                level = int(match.group(1))
-                text = element_text(element, pages, contents).strip()
-                if not text:
-                    found.append(f"page {page_number}: an empty heading {role[1:]}")
-                if level > previous_level + 1:
-                    found.append(f"page {page_number}: heading {role[1:]} {text[:60]!r} skips a level "
-                                 f"(after H{previous_level})" if previous_level else
-                                 f"page {page_number}: the first heading is {role[1:]} {text[:60]!r}, not H1")
-                previous_level = level
+    elements = list(walk_structure(pdf))
+    struct_order, tagged_annotations = [], set()  # (page, mcid) in the tree's order; links reached
+    for element in _kids(root.get("/StructTreeRoot", pikepdf.Dictionary())):
+        if _is_element(element):
+            for item in content_items(element, pages, deep=True):
+                if item[0] == "mcid":
+                    struct_order.append(item[1:])
+                else:
+                    tagged_annotations.add(item[1])
+    previous_level = 0
+    for element, _depth in elements:
+        role = str(element["/S"])
+        page_number = pages.get(element["/Pg"].objgen, -1) + 1 if "/Pg" in element else "?"
+        if role == "/Figure":
+            alt = str(element.get("/Alt", "")).strip() or str(element.get("/ActualText", "")).strip()
+            if not alt:
+                found.append(f"page {page_number}: a Figure without alt text")
+        elif role == "/Table":
+            cells = [e for e, _ in walk_structure_from(element) if str(e["/S"]) in ("/TH", "/TD")]
+            headers = [c for c in cells if str(c["/S"]) == "/TH"]
+            data = [c for c in cells if str(c["/S"]) == "/TD"]
+            if data and not headers:
+                found.append(f"page {page_number}: a Table without header cells (TH)")
+            elif data and not any("/Scope" in h.get("/A", {}) for h in headers) \
+                    and not any("/Headers" in d.get("/A", {}) for d in data):
+                found.append(f"page {page_number}: a Table whose header cells head nothing (no /Scope, "
+                             "no /Headers)")
+        match = HEADING.match(role)
+        if match:
+            level = int(match.group(1))
+            text = element_text(element, pages, contents).strip()
+            if not text:
+                found.append(f"page {page_number}: an empty heading {role[1:]}")
+            if level > previous_level + 1:
+                found.append(f"page {page_number}: heading {role[1:]} {text[:60]!r} skips a level "
+                             f"(after H{previous_level})" if previous_level else
+                             f"page {page_number}: the first heading is {role[1:]} {text[:60]!r}, not H1")
+            previous_level = level
 
-        # Every tagged MCID in the tree; the tree's order is the order the text is drawn in. List markers
-        # (Lbl) are left out of the comparison: WeasyPrint draws a marker after its item's text, at the
-        # item's start, and the tree rightly puts it first.
-        labels = {item[1:] for element, _ in elements if str(element["/S"]) == "/Lbl"
-                  for item in content_items(element, pages, deep=True) if item[0] == "mcid"}
-        drawn = [(c.number, m) for c in contents for m in c.mcids]
-        in_tree = set(struct_order)
-        struct_order = [s for s in struct_order if s not in labels]
-        in_tree_unlabelled = in_tree - labels
-        orphans = [d for d in drawn if d not in in_tree]
-        if orphans:
-            found.append(f"{len(orphans)} marked-content sequence(s) tagged but not in the structure tree, the "
-                         f"first on page {orphans[0][0] + 1}")
-        # Only sequences with text: an image is drawn after the text around it, wherever it stands.
-        drawn_set = {(p, m) for p, m in drawn if contents[p].text.get(m, "").strip()}
-        order = [s for s in struct_order if s in drawn_set]
-        page_order = [d for d in drawn if d in in_tree_unlabelled and d in drawn_set]
-        if order != page_order:
-            struct_words = _words("".join(contents[p].text.get(m, "") for p, m in order))
-            page_words = _words("".join(contents[p].text.get(m, "") for p, m in page_order))
-            first = next((i for i, (a, b) in enumerate(zip(struct_words, page_words, strict=False)) if a != b),
-                         min(len(struct_words), len(page_words)))
-            found.append("the structure's text is not in the order of the page text: from word "
-                         f"{first}, the structure reads {' '.join(struct_words[first:first + 8])!r}, "
-                         f"the page {' '.join(page_words[first:first + 8])!r}")
+    # Every tagged MCID in the tree; the tree's order is the order the text is drawn in. List markers
+    # (Lbl) are left out of the comparison: WeasyPrint draws a marker after its item's text, at the
+    # item's start, and the tree rightly puts it first.
+    labels = {item[1:] for element, _ in elements if str(element["/S"]) == "/Lbl"
+              for item in content_items(element, pages, deep=True) if item[0] == "mcid"}
+    drawn = [(c.number, m) for c in contents for m in c.mcids]
+    in_tree = set(struct_order)
+    struct_order = [s for s in struct_order if s not in labels]
+    in_tree_unlabelled = in_tree - labels
+    orphans = [d for d in drawn if d not in in_tree]
+    if orphans:
+        found.append(f"{len(orphans)} marked-content sequence(s) tagged but not in the structure tree, the "
+                     f"first on page {orphans[0][0] + 1}")
+    # Only sequences with text: an image is drawn after the text around it, wherever it stands.
+    drawn_set = {(p, m) for p, m in drawn if contents[p].text.get(m, "").strip()}
+    order = [s for s in struct_order if s in drawn_set]
+    page_order = [d for d in drawn if d in in_tree_unlabelled and d in drawn_set]
+    if order != page_order:
+        struct_words = _words("".join(contents[p].text.get(m, "") for p, m in order))
+        page_words = _words("".join(contents[p].text.get(m, "") for p, m in page_order))
+        first = next((i for i, (a, b) in enumerate(zip(struct_words, page_words, strict=False)) if a != b),
+                     min(len(struct_words), len(page_words)))
+        found.append("the structure's text is not in the order of the page text: from word "
+                     f"{first}, the structure reads {' '.join(struct_words[first:first + 8])!r}, "
+                     f"the page {' '.join(page_words[first:first + 8])!r}")
 
-        # Links: tagged, with a description.
-        for i, page in enumerate(pdf.pages):
-            for annot in page.obj.get("/Annots", []):
-                if annot.get("/Subtype") != "/Link":
-                    continue
-                if annot.objgen not in tagged_annotations:
-                    found.append(f"page {i + 1}: a link annotation that no Link element reaches")
-                if not str(annot.get("/Contents", "")).strip():
-                    found.append(f"page {i + 1}: a link without a description (/Contents)")
+    # Links: tagged, with a description.
+    for i, page in enumerate(pdf.pages):
+        for annot in page.obj.get("/Annots", []):
+            if annot.get("/Subtype") != "/Link":
+                continue
+            if annot.objgen not in tagged_annotations:
+                found.append(f"page {i + 1}: a link annotation that no Link element reaches")
+            if not str(annot.get("/Contents", "")).strip():
+                found.append(f"page {i + 1}: a link without a description (/Contents)")
     return found
 
 
@@ -317,34 +327,30 @@ def reading_text(path):
     """The document's text in the structure tree's order, one line per marked-content sequence: the text
     a screen reader reads, without running heads and page numbers (artifacts), list markers or the text
     drawn inside figures (a diagram's labels; its alt text stands for it)."""
-    with pikepdf.open(path) as pdf:
-        pages = _page_index(pdf)
-        contents = [read_page(page, i) for i, page in enumerate(pdf.pages)]
-        lines = []
+    pdf, pages, contents = _read(path)
+    lines = []
 
-        def visit(element):
-            if str(element["/S"]) in ("/Lbl", "/Figure"):
-                return
-            page = element.get("/Pg")
-            for item in _kids(element):
-                if _is_element(item):
-                    visit(item)
-                elif not isinstance(item, pikepdf.Dictionary) and page is not None:
-                    lines.append(contents[pages[page.objgen]].text.get(int(item), ""))
-                elif isinstance(item, pikepdf.Dictionary) and item.get("/Type") == "/MCR":
-                    pg = item.get("/Pg", page)
-                    lines.append(contents[pages[pg.objgen]].text.get(int(item["/MCID"]), ""))
+    def visit(element):
+        if str(element["/S"]) in ("/Lbl", "/Figure"):
+            return
+        page = element.get("/Pg")
+        for item in _kids(element):
+            if _is_element(item):
+                visit(item)
+            elif not isinstance(item, pikepdf.Dictionary) and page is not None:
+                lines.append(contents[pages[page.objgen]].text.get(int(item), ""))
+            elif isinstance(item, pikepdf.Dictionary) and item.get("/Type") == "/MCR":
+                pg = item.get("/Pg", page)
+                lines.append(contents[pages[pg.objgen]].text.get(int(item["/MCID"]), ""))
 
-        for element in _kids(pdf.Root.StructTreeRoot):
-            if _is_element(element):
-                visit(element)
-        return "\n".join(lines)
+    for element in _kids(pdf.Root.StructTreeRoot):
+        if _is_element(element):
+            visit(element)
+    return "\n".join(lines)
 
 
 def heading_outline(path):
     """The headings as (level, text), in the tree's order: what a screen reader lists."""
-    with pikepdf.open(path) as pdf:
-        pages = _page_index(pdf)
-        contents = [read_page(page, i) for i, page in enumerate(pdf.pages)]
-        return [(int(HEADING.match(str(e["/S"])).group(1)), element_text(e, pages, contents).strip())
-                for e, _ in walk_structure(pdf) if HEADING.match(str(e["/S"]))]
+    pdf, pages, contents = _read(path)
+    return [(int(HEADING.match(str(e["/S"])).group(1)), element_text(e, pages, contents).strip())
+            for e, _ in walk_structure(pdf) if HEADING.match(str(e["/S"]))]

@@ -16,10 +16,11 @@
   out is added here: each link annotation's description is its text (``finish_pdf``; WeasyPrint gives the
   target's address), each header cell says what it heads (/Scope), each icon array (an inline SVG, which
   the web page names with ``aria-label``) gets the ``<title>`` WeasyPrint reads as its alt text, and the
-  running head and page number become pagination artifacts (``margins_as_artifacts``).
+  running head and page number become pagination artifacts (``margins_as_artifacts``), all before
+  WeasyPrint writes the file.
 
-Reproducible: the dates in the PDF (its information dictionary and XMP) come from SOURCE_DATE_EPOCH, and
-its /ID from the file's content, so two builds of one commit are byte-identical (tests/test_reproducible.py).
+Reproducible: the dates in the PDF (its information dictionary) come from SOURCE_DATE_EPOCH, and its /ID
+from the file's content, so two builds of one commit are byte-identical (tests/test_reproducible.py).
 """
 
 from __future__ import annotations
@@ -308,57 +309,55 @@ def finish_pdf(document, pdf):
                 mark["A"]["Scope"] = "/Row" if box.element.get("scope") == "row" else "/Column"
 
 
-def write_pdf(html_path, pdf_path, css):
-    import weasyprint
-
-    document = weasyprint.HTML(filename=html_path).render(
-        stylesheets=[weasyprint.CSS(string=css)], pdf_variant="pdf/ua-1")
-    document.write_pdf(pdf_path, pdf_variant="pdf/ua-1", finisher=finish_pdf)
-    margins_as_artifacts(pdf_path)
+def _object(pdf, reference):
+    """The pydyf object a reference (b"12 0 R") names."""
+    return pdf.objects[int(reference.split()[0])]
 
 
-def _reachable_elements(root):
-    import pikepdf
-
-    seen, stack = set(), [root]
-    while stack:
-        kids = stack.pop().get("/K")
-        for kid in (kids if isinstance(kids, pikepdf.Array) else [kids]):
-            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid and kid.objgen not in seen:
-                seen.add(kid.objgen)
-                stack.append(kid)
-    return seen
-
-
-def margins_as_artifacts(path):
+def margins_as_artifacts(pdf):
     """The running head and the page number (CSS margin boxes) as pagination artifacts. WeasyPrint marks
     their text with MCIDs whose structure elements hang outside the tree (PDF/UA-1 has no place for them
     in it): each such sequence becomes /Artifact <</Type /Pagination>>, and leaves the parent tree."""
-    import pikepdf
+    import pydyf
 
-    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
-        tree = pdf.Root.StructTreeRoot
-        reachable = _reachable_elements(tree)
-        nums = tree.ParentTree.Nums
-        for i in range(0, len(nums), 2):
-            elements = nums[i + 1]
-            if not isinstance(elements, pikepdf.Array):
-                continue  # an annotation's entry
-            outside = {mcid for mcid, element in enumerate(elements)
-                       if isinstance(element, pikepdf.Dictionary) and element.objgen not in reachable}
-            if not outside:
-                continue
-            page = pdf.pages[int(nums[i])]
-            instructions = []
-            for operands, operator in pikepdf.parse_content_stream(page):
-                if str(operator) == "BDC" and isinstance(operands[1], pikepdf.Dictionary) \
-                        and int(operands[1].get("/MCID", -1)) in outside:
-                    operands = [pikepdf.Name.Artifact, pikepdf.Dictionary(Type=pikepdf.Name.Pagination)]
-                instructions.append(pikepdf.ContentStreamInstruction(operands, operator))
-            page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
-            for mcid in outside:
-                elements[mcid] = None
-        pdf.save(path, deterministic_id=True)
+    root = _object(pdf, pdf.catalog["StructTreeRoot"])
+    reachable, stack = set(), [_object(pdf, ref) for ref in root["K"]]
+    while stack:
+        element = stack.pop()
+        reachable.add(element.number)
+        for kid in element.get("K", ()):
+            if isinstance(kid, bytes):
+                child = _object(pdf, kid)
+                if isinstance(child, pydyf.Dictionary) and child.get("Type") == "/StructElem":
+                    stack.append(child)
+    nums = _object(pdf, root["ParentTree"])["Nums"]
+    pages = [_object(pdf, ref) for ref in pdf.page_references]
+    for i in range(0, len(nums), 2):
+        elements = nums[i + 1]
+        if not isinstance(elements, pydyf.Array):
+            continue  # an annotation's entry
+        outside = {mcid for mcid, ref in enumerate(elements) if int(ref.split()[0]) not in reachable}
+        if not outside:
+            continue
+        chunks = _object(pdf, pages[nums[i]]["Contents"]).stream
+        for j, chunk in enumerate(chunks):
+            if isinstance(chunk, pydyf.Dictionary) and chunk.get("MCID") in outside and chunks[j + 1] == b"BDC":
+                chunks[j - 1], chunks[j] = "/Artifact", pydyf.Dictionary({"Type": "/Pagination"})
+        for mcid in outside:
+            elements[mcid] = b"null"
+
+
+def write_pdf(html_path, pdf_path, css):
+    import weasyprint
+
+    def finish(document, pdf):
+        finish_pdf(document, pdf)
+        margins_as_artifacts(pdf)
+
+    document = weasyprint.HTML(filename=html_path).render(
+        stylesheets=[weasyprint.CSS(string=css)], pdf_variant="pdf/ua-1")
+    # pdf_identifier=True: the file's /ID is a hash of its content, the same for the same content.
+    document.write_pdf(pdf_path, pdf_variant="pdf/ua-1", finisher=finish, pdf_identifier=True)
 
 
 def setup(app):
