@@ -96,17 +96,22 @@ def unique_ids(doctree, root):
 
 
 def chapter_starts(doctree, root):
-    """The start_of_file nodes of the pages the root page's toctrees list, in order."""
-    return [sof for sof in doctree.findall(addnodes.start_of_file)
-            if sof.parent is not None and next(
-                (a for a in _ancestors(sof) if isinstance(a, addnodes.start_of_file)), None) is None]
+    """The start_of_file nodes of the pages the root page's toctrees list, in order (not those of pages
+    that an included page's own toctree brings in). Walked from the top: the nodes of an inlined page keep
+    their parents in the page's own doctree."""
+    starts = []
 
+    def visit(node, docname):
+        if isinstance(node, addnodes.start_of_file):
+            if docname == root:
+                starts.append(node)
+            docname = node["docname"]
+        for child in node.children:
+            if isinstance(child, nodes.Element):
+                visit(child, docname)
 
-def _ancestors(node):
-    node = node.parent
-    while node is not None:
-        yield node
-        node = node.parent
+    visit(doctree, root)
+    return starts
 
 
 APPENDIX_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -212,8 +217,13 @@ class PDFBuilder(SingleFileHTMLBuilder):
             self.write_doc_serialized(root, doctree)  # the images it uses, copied in finish()
             unique_ids(doctree, root)
             contents = number_chapters(doctree, root, self.config.handbook_appendices)
-            disclaimer = next(doctree.findall(lambda n: isinstance(n, nodes.admonition)
-                                              and "disclaimer" in n["classes"]), None)
+            boxes = {}  # page -> its crisis boxes (walked from the top: inlined pages' nodes keep old parents)
+            _walk_docs(doctree, root, lambda node, docname: boxes.setdefault(docname, []).append(node)
+                       if isinstance(node, nodes.admonition) and "disclaimer" in node["classes"] else None)
+            disclaimer = next((box for page, found in boxes.items() if page != root for box in found), None)
+            # The root page's own box would come after the last appendix: page 2 has it instead.
+            for box in boxes.get(root, []):
+                box.parent.remove(box)
             front = nodes.container(classes=["front-matter"])
             front += nodes.raw("", title_page(self.config), format="html")
             crisis = nodes.container(classes=["crisis-page"])
