@@ -1,7 +1,7 @@
 """Setting up and CI: the system-package check, the dev container, the locked supply chain, the link check.
 
 The system-package check runs in a made-up machine: a PATH of chosen commands, with apt-get and
-latexmk left out, or a fake apt-get that records what it was asked. No root, no network.
+Graphviz left out, or a fake apt-get that records what it was asked. No root, no network.
 """
 
 import json

@@ -1,7 +1,7 @@
 """The PDF: a tagged PDF (PDF/UA-1), written by WeasyPrint from one HTML document of the whole handbook.
 
 ``sphinx-build -M pdf`` (``make pdf``) runs the ``pdf`` builder below: Sphinx's single-page HTML builder
-(every page in toctree order, as the LaTeX builder assembles them), with
+(every page in toctree order, as Sphinx's LaTeX builder would assemble them), with
 
 - a book around the pages: a title page (title, edition and date), crisis help and the edition notice on
   page 2, a contents page with page numbers, each chapter on a new page and numbered ("Chapter 1",
