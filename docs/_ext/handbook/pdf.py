@@ -290,10 +290,17 @@ def _css_string(text):
 # -- WeasyPrint ------------------------------------------------------------------------------------------
 
 
-def _box_text(box):
-    if hasattr(box, "text"):
-        return box.text
-    return "".join(_box_text(child) for child in getattr(box, "children", ()))
+def _link_text(box, parents):
+    """The whole text of the link a box draws: the text of the <a> element the box is in (the box may be a
+    line of it, an element inside it such as the <em> of "et al.", or its ::after, such as a contents
+    line's page number)."""
+    element = getattr(box, "element", None)
+    while element is not None and element.tag != "a":
+        element = parents.get(element)
+    if element is not None:
+        return "".join(element.itertext())
+    return "".join(_link_text(child, parents) if not hasattr(child, "text") else child.text
+                   for child in getattr(box, "children", ()))
 
 
 def _boxes(box):
@@ -302,7 +309,7 @@ def _boxes(box):
         yield from _boxes(child)
 
 
-def finish_pdf(document, pdf):
+def finish_pdf(document, pdf, parents):
     """Before the PDF is written: each link's description is its text (WeasyPrint gives its target), and
     each table header cell says whether it heads a column or a row (/Scope), as well as the /Headers
     WeasyPrint gives each data cell."""
@@ -311,7 +318,7 @@ def finish_pdf(document, pdf):
     for page in document.pages:
         for box in _boxes(page._page_box):
             if getattr(box, "link_annotation", None) is not None:
-                text = " ".join(_box_text(box).split())
+                text = " ".join(_link_text(box, parents).split())
                 if text:
                     box.link_annotation["Contents"] = pydyf.String(text)
             mark = getattr(box, "mark", None)
@@ -360,12 +367,14 @@ def margins_as_artifacts(pdf):
 def write_pdf(html_path, pdf_path, css):
     import weasyprint
 
+    source = weasyprint.HTML(filename=html_path)
+    parents = {child: parent for parent in source.etree_element.iter() for child in parent}
+
     def finish(document, pdf):
-        finish_pdf(document, pdf)
+        finish_pdf(document, pdf, parents)
         margins_as_artifacts(pdf)
 
-    document = weasyprint.HTML(filename=html_path).render(
-        stylesheets=[weasyprint.CSS(string=css)], pdf_variant="pdf/ua-1")
+    document = source.render(stylesheets=[weasyprint.CSS(string=css)], pdf_variant="pdf/ua-1")
     # pdf_identifier=True: the file's /ID is a hash of its content, the same for the same content.
     document.write_pdf(pdf_path, pdf_variant="pdf/ua-1", finisher=finish, pdf_identifier=True)
 
