@@ -15,6 +15,7 @@ fail for that reason.
 """
 
 import json
+import re
 import subprocess
 
 import pikepdf
@@ -177,3 +178,14 @@ def test_the_pdf_headings_are_the_chapters_and_their_sections(built):
     chapters = [t for level, t in headings if level == 2 and t.startswith(("Chapter ", "Appendix "))]
     assert chapters[0] == "Chapter 1 Understanding anxiety" and chapters[-1] == "Appendix A What changed"
     assert (3, "1.1 Kinds of anxiety disorder") in headings
+
+
+def test_each_link_is_described_by_its_whole_text(built):
+    """A link's description is the whole link, also where one link is drawn in parts: the contents'
+    lines (title, dotted leader and page number) and citations with an "et al." in italics."""
+    with pikepdf.open(PDF) as pdf:
+        contents = {str(a["/Contents"]) for a in pdf.pages[2].obj.Annots}
+        assert "Chapter 1 Understanding anxiety" in contents and "1.1 Kinds of anxiety disorder" in contents
+        assert all(re.match(r"(Chapter \d+|Appendix [A-Z]|\d+\.\d+) \w", text) for text in contents), contents
+        described = {str(a["/Contents"]) for page in pdf.pages for a in page.obj.get("/Annots", [])}
+        assert "et al." not in described and "call 988" in described
