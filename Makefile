@@ -32,7 +32,7 @@ VENV_OK := $(VENV)/.installed
 SYSTEM_OK := $(BUILDDIR)/.system-packages
 ACE_OK := tools/node_modules/.installed
 
-.PHONY: all html latexpdf epub clean test check pages lint serve bench audit setup linkcheck release help
+.PHONY: all html pdf latexpdf epub clean test check pages lint serve bench audit setup linkcheck release help
 .DEFAULT_GOAL := all
 
 all: $(BUILDDIR)/html/$(PDF) $(BUILDDIR)/html/$(EPUB)  ## build everything: the HTML site, the PDF and the EPUB (the default)
@@ -63,10 +63,10 @@ $(BUILDDIR)/html/.built: $(SOURCES) | setup
 	$(call sphinx,html)
 	touch $@
 
-# latexmk leaves the PDF alone when the LaTeX is unchanged (after a CSS edit, say): touch it, or
-# make would think it out of date for ever.
-$(BUILDDIR)/latex/$(PDF): $(SOURCES) | setup
-	$(call sphinx,latexpdf,-q)
+# The tagged PDF (PDF/UA-1): Sphinx's `pdf` builder (docs/_ext/handbook/pdf.py) lays the whole handbook
+# out with WeasyPrint and the print stylesheet docs/_pdf/handbook-pdf.css.
+$(BUILDDIR)/pdf/$(PDF): $(SOURCES) | setup
+	$(call sphinx,pdf,-q)
 	touch $@
 
 # Sphinx zips every file it finds in the EPUB's folder, so the EPUB is built in an empty folder: a file
@@ -78,8 +78,8 @@ $(BUILDDIR)/epub/$(EPUB): $(SOURCES) | setup
 	touch $@
 
 # The site offers the PDF and EPUB as downloads from its root.
-$(BUILDDIR)/html/%.pdf $(BUILDDIR)/html/%.epub: $(BUILDDIR)/html/.built $(BUILDDIR)/latex/$(PDF) $(BUILDDIR)/epub/$(EPUB)
-	cp $(BUILDDIR)/latex/$(PDF) $(BUILDDIR)/epub/$(EPUB) $(BUILDDIR)/html/
+$(BUILDDIR)/html/%.pdf $(BUILDDIR)/html/%.epub: $(BUILDDIR)/html/.built $(BUILDDIR)/pdf/$(PDF) $(BUILDDIR)/epub/$(EPUB)
+	cp $(BUILDDIR)/pdf/$(PDF) $(BUILDDIR)/epub/$(EPUB) $(BUILDDIR)/html/
 
 # -- Sphinx's familiar targets (always run Sphinx) ------------------------------
 
@@ -87,8 +87,10 @@ html: setup  ## build the HTML site with Sphinx, even when nothing changed
 	$(call sphinx,html)
 	touch $(BUILDDIR)/html/.built
 
-latexpdf: setup  ## build the PDF with Sphinx and LaTeX, even when nothing changed
-	$(call sphinx,latexpdf,-q)
+pdf: setup  ## build the tagged PDF (PDF/UA-1) with Sphinx and WeasyPrint, even when nothing changed
+	$(call sphinx,pdf,-q)
+
+latexpdf: pdf  ## the old name of `make pdf` (the PDF is no longer made with LaTeX)
 
 epub: setup  ## build the EPUB with Sphinx, even when nothing changed
 	rm -rf $(BUILDDIR)/epub
@@ -112,11 +114,12 @@ lint: $(VENV_OK)  ## spelling, whitespace, Python style, workflow and config sch
 # the rest (Sphinx builds, epubcheck, Ace), niced so that the browser's process is never kept waiting for
 # a core. The browser's report follows the other's; either failing fails `make test`.
 # make test runs two pytest processes side by side, chosen so that they finish together (ARCHITECTURE.md).
-BACKGROUND_TESTS = tests/test_browser.py
+# The PDF's accessibility checks (pdfua and the structure tree, about 10 s of CPU) run beside the browser sweep.
+BACKGROUND_TESTS = tests/test_browser.py tests/test_pdf_accessibility.py
 
 test: all lint  ## every check: build what is out of date, lint, then all tests (browser tests alongside)
 	@mkdir -p $(BUILDDIR)
-	@echo "pytest $(BACKGROUND_TESTS) (the page sweep and other browser tests, in the background; its report follows)"
+	@echo "pytest $(BACKGROUND_TESTS) (the page sweep and the PDF's accessibility checks, in the background; its report follows)"
 	@BUILDDIR=$(BUILDDIR) $(PYTHON) -m pytest $(BACKGROUND_TESTS) > $(BUILDDIR)/browser-tests.log 2>&1 & browser=$$!; \
 	echo 'pytest tests (every other test, the other browser tests among them)'; \
 	BUILDDIR=$(BUILDDIR) nice -n 10 $(PYTHON) -m pytest $(BACKGROUND_TESTS:%=--ignore=%) tests; rest=$$?; \

@@ -2,7 +2,7 @@
 
 Used with the sources in docs/:  sphinx-build -c . docs _build/html
 Paths below are relative to this file (the project root), not to docs/.
-Sections: project, extensions, MyST, citations, HTML, LaTeX, EPUB.
+Sections: project, extensions, MyST, citations, HTML, PDF, EPUB.
 """
 
 import contextlib
@@ -41,7 +41,7 @@ PDF_NAME = "ketamine-anxiety-handbook.pdf"
 EPUB_NAME = "ketamine-anxiety-handbook.epub"
 
 root_doc = "index"
-exclude_patterns = ["_snippets", "_ext", "_templates", "_latex"]
+exclude_patterns = ["_snippets", "_ext", "_templates", "_pdf"]
 templates_path = ["docs/_templates"]
 nitpicky = True
 
@@ -166,25 +166,10 @@ notfound_context = {
     ),
 }
 
-# -- LaTeX (PDF) -------------------------------------------------------------
-
-latex_engine = "pdflatex"
-latex_documents = [(root_doc, PDF_NAME.replace(".pdf", ".tex"), project, author, "manual")]
-latex_show_urls = "no"
-latex_elements = {
-    "papersize": "a4paper",
-    "pointsize": "11pt",
-    "fontpkg": r"\usepackage{tgtermes}\usepackage{tgheros}\usepackage{tgcursor}",
-    "preamble": r"\usepackage{handbook}",
-    # No index in the PDF (search does that job on the site), so no index file either: that saves
-    # latexmk a makeindex run and the extra pdflatex pass it triggered.
-    "makeindex": "",
-    "printindex": "",
-    "extraclassoptions": "openany,oneside",
-    # The contents page is called Contents, not after the first toctree's caption.
-    "tableofcontents": r"\renewcommand{\contentsname}{Contents}\sphinxtableofcontents",
-}
-latex_additional_files = ["docs/_latex/handbook.sty"]
+# -- PDF -------------------------------------------------------------------
+# `make pdf` (sphinx-build -M pdf): the handbook's own builder (docs/_ext/handbook/pdf.py) prints the whole
+# handbook with WeasyPrint as a tagged PDF (PDF/UA-1), styled by docs/_pdf/handbook-pdf.css. The file is
+# PDF_NAME (handbook_pdf_name, above); the pages of handbook_appendices (edition.py) become appendices.
 
 # -- EPUB --------------------------------------------------------------------
 

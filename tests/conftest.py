@@ -32,7 +32,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 BUILD = ROOT / os.environ.get("BUILDDIR", "_build")
 HTML = BUILD / "html"
-PDF = BUILD / "latex" / "ketamine-anxiety-handbook.pdf"
+PDF = BUILD / "pdf" / "ketamine-anxiety-handbook.pdf"
 EPUB = BUILD / "epub" / "ketamine-anxiety-handbook.epub"
 VENV_BIN = pathlib.Path(sys.executable).parent
 ROOTS = pathlib.Path(__file__).resolve().parent / "roots"  # fixture projects, one per folder test-NAME
@@ -122,8 +122,13 @@ def pdf(built):
 
 @pytest.fixture(scope="session")
 def pdf_pages(pdf):
-    """The text of each of the PDF's pages, extracted once (extraction takes about 2 s)."""
-    return [page.extract_text() or "" for page in pdf.pages]
+    """The text of each of the PDF's pages in reading order, extracted once by poppler's pdftotext (0.4 s;
+    pypdf took 6-7 s on the PDF WeasyPrint writes)."""
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(PDF), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    pages = text.split("\f")[:len(pdf.pages)]
+    assert len(pages) == len(pdf.pages), "pdftotext gave fewer pages than the PDF has"
+    return pages
 
 
 def source_date_epoch(pdf):
@@ -156,7 +161,7 @@ def clean_build(built, tmp_path_factory):
     out = tmp_path_factory.mktemp("clean")
     env = {"SOURCE_DATE_EPOCH": source_date_epoch(PDF), "TZ": _another_time_zone()}
     logs = {}
-    for builder in ("latexpdf", "epub", "html"):
+    for builder in ("pdf", "epub", "html"):
         result = sphinx_build(builder, out, env=env, extra=["-q"], umask=0o077)
         logs[builder] = result.stdout + result.stderr
         if result.returncode != 0:

@@ -191,10 +191,10 @@ def test_a_label_defined_on_two_pages_is_reported(build):
 def test_a_page_left_out_of_the_pdf_is_reported(build):
     """The PDF is built from the root page's toctrees: a page listed only for HTML is missing from it."""
     index = (ROOTS / "test-handbook" / "index.md").read_text(encoding="utf-8")
-    index = index.replace("references\n```", "references\n```\n\n::::{only} html\n```{toctree}\n:hidden:\n\n"
-                          "extra\n```\n::::")
-    warnings = build(files={"index.md": index, "extra.md": PAGE}, builder="latex")
-    assert re.search(r"^extra\.md:1: WARNING: page is missing from the PDF: include it in a toctree the LaTeX "
+    index = index.replace("references\n```", "references\n```\n\n::::{only} builder_html\n```{toctree}\n"
+                          ":hidden:\n\nextra\n```\n::::")
+    warnings = build(files={"index.md": index, "extra.md": PAGE}, builder="pdf")
+    assert re.search(r"^extra\.md:1: WARNING: page is missing from the PDF: include it in a toctree the PDF "
                      r"build sees", warnings, re.MULTILINE), warnings
 
 

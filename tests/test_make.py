@@ -30,7 +30,7 @@ def test_help_lists_every_target_once_with_what_it_does():
 @FAST
 def test_make_alone_builds_the_site_the_pdf_and_the_epub():
     dry = make("-n", NO_BUILD).stdout
-    for builder in ("html", "latexpdf", "epub"):
+    for builder in ("html", "pdf", "epub"):
         assert re.search(rf"sphinx-build -M {builder} ", dry), f"`make` would not build {builder}:\n{dry}"
 
 

@@ -52,10 +52,11 @@ def _outline_titles(outline):
 
 
 def test_outline_has_every_page(reader):
-    titles = {_normalise(t) for t in _outline_titles(reader.outline)}
+    """A bookmark for each page, as its chapter ("Chapter 3 How ketamine may work", "Appendix A What changed")."""
+    titles = {re.sub(r"^(chapter \d+|appendix [a-z]) ", "", _normalise(t)) for t in _outline_titles(reader.outline)}
     missing = [p for p in ALL_PAGES if p != "index" and _normalise(front_matter(p)["title"]) not in titles]
     assert not missing, f"no bookmark for: {missing}"
-    assert "bibliography" in titles
+    assert "references" in titles and "contents" in titles
 
 
 def test_internal_links_point_at_existing_destinations(reader):
@@ -93,6 +94,27 @@ def test_each_topic_key_terms_are_in_the_text(text, page):
 def test_no_page_is_blank(pdf_pages):
     blank = [i + 1 for i, text in enumerate(pdf_pages) if len(text.strip()) < 40]
     assert not blank, f"pages with (almost) no text: {blank}"
+
+
+# Where text may be: inside the text column (A4 less 22 mm each side: tables never run off the page), and,
+# from top to bottom, where an A4 page printed at full size on US Letter (792 pt high) keeps it, whether the
+# printer centres the page or starts at its top, with a 6 mm (18 pt) edge a printer cannot print on.
+A4_WIDTH, A4_HEIGHT, LETTER_HEIGHT, EDGE = 595.28, 841.89, 792.0, 18.0
+TEXT_LEFT, TEXT_RIGHT = 22 / 25.4 * 72, A4_WIDTH - 22 / 25.4 * 72
+TOP, BOTTOM = (A4_HEIGHT - LETTER_HEIGHT) / 2 + EDGE, LETTER_HEIGHT - EDGE
+
+
+def test_every_word_is_on_the_text_column_and_prints_on_a4_and_letter(built):
+    bbox = subprocess.run(["pdftotext", "-bbox", str(PDF), "-"], capture_output=True, text=True, check=True).stdout
+    outside = []
+    for number, page in enumerate(bbox.split("<page ")[1:], start=1):
+        assert 'width="595.' in page[:80] and 'height="841.' in page[:80], f"page {number} is not A4"
+        for match in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<',
+                                 page):
+            x0, y0, x1, y1 = map(float, match.groups()[:4])
+            if x0 < TEXT_LEFT - 1 or x1 > TEXT_RIGHT + 1 or y0 < TOP or y1 > BOTTOM:
+                outside.append(f"page {number}: {match.group(5)!r} at x {x0:.0f}-{x1:.0f}, y {y0:.0f}-{y1:.0f}")
+    assert not outside, f"{len(outside)} words off the text column or off a Letter sheet: {outside[:10]}"
 
 
 def test_pages_render_as_images(pdf_pages, tmp_path):

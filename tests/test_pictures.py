@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 import yaml
+from bs4 import BeautifulSoup
 from conftest import DOCS, EPUB, ROOTS, article, build_pages, html_page
 
 CONF = (ROOTS / "test-handbook" / "conf.py").read_text(encoding="utf-8") + 'handbook_frequencies = "freq.yml"\n'
@@ -71,13 +72,26 @@ def test_the_picture_and_the_words_come_from_one_entry(tmp_path):
 
 
 @pytest.mark.fast
-def test_the_pdf_draws_the_same_grid(tmp_path):
-    assert build(tmp_path, builder="latex") == ""
-    tex = next((tmp_path / "handbook" / "_build" / "latex").glob("*.tex")).read_text(encoding="utf-8")
-    grids = re.findall(r"\\begin\{minipage\}.*?\\end\{minipage\}", tex, re.S)
-    assert len(grids) == 2
-    assert grids[0].count(r"\blacksquare") == 33 and grids[0].count(r"\square$") == 67
-    assert "After ketamine: 33 in 100" in grids[0]
+def test_the_pdf_draws_the_same_grid_with_its_alt_text(tmp_path):
+    """The PDF draws the web page's SVG, and tags it as a Figure whose alt text is the grid's name."""
+    import pikepdf
+
+    assert build(tmp_path, builder="pdf") == ""
+    out = tmp_path / "handbook" / "_build" / "pdf"
+    book = BeautifulSoup((out / "handbook.html").read_text(encoding="utf-8"), "html.parser")
+    svgs = book.select("figure.icon-array svg")
+    assert len(svgs) == 2 and svgs[0].find("title").get_text() == "After ketamine: 33 of 100 people"
+    with pikepdf.open(next(out.glob("*.pdf"))) as pdf:
+        alts, stack = [], [pdf.Root.StructTreeRoot]
+        while stack:
+            node = stack.pop()
+            kids = node.get("/K")
+            for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+                if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                    if kid.S == "/Figure":
+                        alts.append(str(kid.get("/Alt", "")))
+                    stack.append(kid)
+    assert sorted(alts) == sorted(svg.find("title").get_text() for svg in svgs), alts
 
 
 @pytest.mark.fast
@@ -123,7 +137,7 @@ def test_every_frequency_is_drawn_in_the_site_the_pdf_and_the_epub(built, pdf_pa
 
 def test_the_options_page_has_a_worksheet_to_fill_in_in_every_format(built, pdf_pages):
     """PEMAT-P item 23 (a tangible tool on the page): prompts with a line to write on, tick boxes for what
-    matters, in the site, the PDF (squares, not a missing glyph) and the EPUB."""
+    matters, in the site, the PDF (the same ballot boxes, not a missing glyph) and the EPUB."""
     page = html_page("options")
     sheet = article(page).select_one("section#options-worksheet .admonition.worksheet")
     assert sheet is not None
@@ -132,7 +146,7 @@ def test_the_options_page_has_a_worksheet_to_fill_in_in_every_format(built, pdf_
     assert sheet.get_text().count("\u2610") >= 3  # boxes to tick
     assert page.select_one('link[href^="_static/panels.css"]') is not None
     pdf = next((t for t in pdf_pages if "My choice: notes to take" in t), "")
-    assert pdf.count("\u25a1") >= 3, "the PDF lost the worksheet's tick boxes"
+    assert pdf.count("\u2610") >= 3, "the PDF lost the worksheet's tick boxes"  # drawn from DejaVu Sans
     with zipfile.ZipFile(EPUB) as book:
         assert "My choice: notes to take" in book.read("options.xhtml").decode("utf-8")
 

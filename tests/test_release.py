@@ -118,7 +118,7 @@ def test_changelog_section_fails_for_an_edition_it_does_not_have():
 def fake_build(tmp_path):
     """A build folder with stand-ins for the PDF, the EPUB and a small website."""
     build = tmp_path / "build"
-    for path, data in {"latex/ketamine-anxiety-handbook.pdf": b"%PDF-1.5 stand-in",
+    for path, data in {"pdf/ketamine-anxiety-handbook.pdf": b"%PDF-1.7 stand-in",
                        "epub/ketamine-anxiety-handbook.epub": b"PK stand-in",
                        "html/index.html": b"<html>home</html>", "html/_static/handbook.css": b"body{}",
                        "html/.built": b"", "html/.buildinfo": b"# Sphinx"}.items():
@@ -142,7 +142,7 @@ def test_package_release_gathers_the_books_the_website_and_checksums(fake_build,
     names = ["ketamine-anxiety-handbook-2.3-website.zip", "ketamine-anxiety-handbook-2.3.epub",
              "ketamine-anxiety-handbook-2.3.pdf"]
     assert sorted(p.name for p in out.iterdir()) == sorted([*names, "SHA256SUMS"])
-    assert (out / names[2]).read_bytes() == (fake_build / "latex/ketamine-anxiety-handbook.pdf").read_bytes()
+    assert (out / names[2]).read_bytes() == (fake_build / "pdf/ketamine-anxiety-handbook.pdf").read_bytes()
     sums = (out / "SHA256SUMS").read_text().splitlines()
     assert sums == [f"{hashlib.sha256((out / n).read_bytes()).hexdigest()}  {n}" for n in sorted(names)]
     with zipfile.ZipFile(out / names[0]) as site:

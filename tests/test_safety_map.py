@@ -11,7 +11,7 @@ import re
 
 import pytest
 import yaml
-from conftest import DOCS, HTML, ROOTS, article, build_pages, html_page, line_of
+from conftest import DOCS, HTML, PDF, ROOTS, article, build_pages, html_page, line_of
 
 MAP = (ROOTS / "test-handbook" / "safety-map.yml").read_text(encoding="utf-8")
 REAL_MAP = DOCS / "safety-map.yml"
@@ -176,17 +176,6 @@ def test_each_home_tells_the_item_in_every_format(built, pdf_pages):
 CITATION = re.compile(r"\([^()]*\b(?:\d{4}|n\.d\.)[^()]*\)")
 
 
-RUNNING_HEAD = re.compile(r"^(\d+(\.\d+)+\.? [A-Z].*|\d+|Chapter \d+.*)$")
-FOOTER = "The Ketamine and Anxiety Handbook, Edition"
-
-
-def without_running_heads(page):
-    """A PDF page's text without its running head, footer and page number, which can fall inside a sentence
-    that crosses the page break (numbered headings go too: only sentences are compared)."""
-    return "\n".join(line for line in page.splitlines()
-                     if not RUNNING_HEAD.match(line.strip()) and not line.startswith(FOOTER))
-
-
 def sentences_of(element):
     """The sentences of an HTML element, citations, headings (panel titles too) and the evidence label taken out,
     squeezed for comparing."""
@@ -198,16 +187,19 @@ def sentences_of(element):
     return [_squeeze(s) for s in re.split(r"(?<=[.!?:;])\s+", text) if len(s.split()) >= 5]
 
 
-def test_every_home_of_the_map_reads_the_same_in_the_pdf_and_the_epub(built, pdf_pages):
-    """The sections that tell the labels' warnings carry the same sentences in all three formats."""
+def test_every_home_of_the_map_reads_the_same_in_the_pdf_and_the_epub(built):
+    """The sections that tell the labels' warnings carry the same sentences in all three formats. The PDF's
+    text is read in the structure tree's order (what a screen reader reads: a sentence runs on across a page
+    break, without the running head, list markers or a diagram's labels in its middle)."""
     import zipfile
 
     from bs4 import BeautifulSoup
+    from pdf_structure import reading_text
     from test_medical_facts import _squeeze
 
     homes = {label for r in real_map()["rows"] for label in ([r["home"]] if isinstance(r.get("home"), str)
                                                             else r.get("home") or [])}
-    pdf = _squeeze(CITATION.sub(" ", " ".join(" ".join(without_running_heads(p) for p in pdf_pages).split())))
+    pdf = _squeeze(CITATION.sub(" ", " ".join(reading_text(PDF).split())))
     with zipfile.ZipFile(HTML.parent / "epub" / "ketamine-anxiety-handbook.epub") as book:
         epub = {n.split("/")[-1].removesuffix(".xhtml"): BeautifulSoup(book.read(n), "html.parser")
                 for n in book.namelist() if n.endswith(".xhtml")}

@@ -1,7 +1,7 @@
 """Setting up and CI: the system-package check, the dev container, the locked supply chain, the link check.
 
 The system-package check runs in a made-up machine: a PATH of chosen commands, with apt-get and
-latexmk left out, or a fake apt-get that records what it was asked. No root, no network.
+Graphviz left out, or a fake apt-get that records what it was asked. No root, no network.
 """
 
 import json
@@ -27,7 +27,7 @@ REAL = ["sh", "cat", "make", "git", "find", "date", "mkdir", "touch", "rm", "dir
 
 def machine(tmp_path, *, root=False, apt_get=False, python=True):
     """A bin folder for PATH: the REAL commands, a python3 with venv, a fake `id` saying root or not,
-    and, if asked, a fake apt-get that appends its arguments to apt.log. No latexmk, TeX or browser."""
+    and, if asked, a fake apt-get that appends its arguments to apt.log. No Graphviz, poppler or browser."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for name in REAL:
@@ -59,7 +59,7 @@ def test_without_apt_get_one_message_names_the_dev_container_and_the_packages(tm
     message = result.stderr
     assert "dev container" in message and ".devcontainer/devcontainer.json" in message
     assert "CONTRIBUTING.md" in message
-    for package in ("latexmk", "texlive-latex-recommended", "graphviz", "poppler-utils"):
+    for package in ("graphviz", "poppler-utils", "npm"):
         assert re.search(rf"\b{package}\b", message), package
     assert "python3-venv" not in message  # this python3 has venv and ensurepip
     assert "Traceback" not in message and "not found" not in message
@@ -77,7 +77,7 @@ def test_on_debian_without_root_it_prints_the_apt_get_command_and_installs_nothi
     result = run([str(SCRIPT)], machine(tmp_path, apt_get=True))
     assert result.returncode == 1
     command = re.search(r"sudo apt-get install --no-install-recommends( [a-z0-9.+-]+)+", result.stderr)
-    assert command and "latexmk" in command.group(0).split()
+    assert command and "graphviz" in command.group(0).split()
     assert "dev container" not in result.stderr
     assert not (tmp_path / "apt.log").exists()
 
@@ -90,7 +90,7 @@ def test_as_root_on_debian_it_installs_the_missing_packages_with_apt_get(tmp_pat
     assert calls[0] == "update -qq"
     install = calls[1].split()
     assert install[:4] == ["install", "-y", "-qq", "--no-install-recommends"]
-    assert {"latexmk", "texlive-latex-recommended", "graphviz"} <= set(install[4:])
+    assert {"graphviz", "poppler-utils", "npm"} <= set(install[4:])
     assert "make" not in install and "git" not in install  # present on this made-up machine
 
 

@@ -19,6 +19,7 @@ from . import (
     frontmatter,
     outputs,
     patches,
+    pdf,
     pictures,
     readability,
     safety,
@@ -44,6 +45,7 @@ def setup(app):
     outputs.setup(app)
     edition.setup(app)
     books.setup(app)
+    pdf.setup(app)
     structured_data.setup(app)
     util.drop_myst_settings_line()  # quieter output: no MyST settings dump on every build
     util.skip_the_collection_at_exit()

@@ -1,12 +1,8 @@
-"""The book files: a PDF and an EPUB that rebuild byte for byte, and an EPUB that Ace by DAISY passes.
+"""The EPUB: a book that rebuilds byte for byte, and that Ace by DAISY passes. (The PDF is pdf.py's.)
 
 Reproducible (two clean builds with the same SOURCE_DATE_EPOCH give identical files;
 tests/test_reproducible.py):
 
-- PDF: pdfTeX already dates the PDF from SOURCE_DATE_EPOCH, and its /ID follows from that date. But the
-  diagrams reach LaTeX as PDFs that Graphviz draws with cairo, which stamps them with the time of day
-  (cairo 1.16, Debian 12's, ignores SOURCE_DATE_EPOCH), and pdfTeX copies that stamp into the book.
-  ``date_diagram_pdfs`` rewrites it to SOURCE_DATE_EPOCH before latexmk runs.
 - EPUB: Sphinx zips each file with its modification time. ``finish_epub`` zips the book again, in the same
   order (``mimetype`` first and uncompressed, as EPUB requires), every entry dated SOURCE_DATE_EPOCH and
   readable by all.
@@ -129,43 +125,7 @@ def finish_epub(app, exception):
     rezip(os.path.join(outdir, app.config.epub_basename + ".epub"), outdir, source_date())
 
 
-# -- PDF ------------------------------------------------------------------------------------------
-
-PDF_DATE = re.compile(rb"/(CreationDate|ModDate) \((D:[^)]*)\)")
-
-
-def fixed_pdf_dates(data, date):
-    """A PDF's info dates set to `date`, each padded with spaces to its old length so that the byte
-    offsets in the file's cross-reference table stay true."""
-    new = time.strftime("D:%Y%m%d%H%M%SZ", time.gmtime(date)).encode()
-
-    def replace(match):
-        old = match.group(2)
-        if len(new) > len(old):
-            return match.group(0)
-        return b"/" + match.group(1) + b" (" + new + b")" + b" " * (len(old) - len(new))
-
-    return PDF_DATE.sub(replace, data)
-
-
-def date_diagram_pdfs(app, exception):
-    """Date the diagrams' PDFs (images LaTeX includes) from SOURCE_DATE_EPOCH, before latexmk runs."""
-    if exception is not None or app.builder.name != "latex":
-        return
-    books = {doc[1].rsplit(".", 1)[0] + ".pdf" for doc in app.config.latex_documents}
-    date = source_date()
-    for entry in os.scandir(app.outdir):
-        if entry.name.endswith(".pdf") and entry.name not in books:
-            with open(entry.path, "rb") as f:
-                data = f.read()
-            fixed = fixed_pdf_dates(data, date)
-            if fixed != data:
-                with open(entry.path, "wb") as f:
-                    f.write(fixed)
-
-
 def setup(app):
     app.connect("html-page-context", declare_language)
     app.connect("build-finished", finish_epub)
-    app.connect("build-finished", date_diagram_pdfs)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

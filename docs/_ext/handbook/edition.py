@@ -9,10 +9,9 @@ r"""Edition: one edition number, stated with its date in the PDF, the EPUB and o
 
 Where it shows:
 
-- PDF: the title page ("Edition 1.0, 27 November 2026" under the title; the running heads say
-  "Edition 1.0"), then an edition notice with how to cite the edition (``\handbookeditionnotice``: a page of
-  its own, or the foot of the back of the title page where docs/_latex/handbook.sty puts crisis help); the
-  pages in ``handbook_appendices`` (the "What changed" page) become appendices.
+- PDF (pdf.py): the title page ("Edition 1.0, 27 November 2026" under the title; the running heads say
+  "Edition 1.0"), then crisis help with the edition notice (how to cite the edition) at the foot of the same
+  page; the pages in ``handbook_appendices`` (the "What changed" page) become appendices.
 - HTML: each page's template context gets ``handbook_edition`` (the statement, the page's address, and
   "Cite this page" as text and as BibTeX), which docs/_templates/cite.html and edition.html show.
 - The "What changed" page includes CHANGELOG.md, its headings read as "Edition 1.1, 5 January 2027" and
@@ -27,7 +26,6 @@ import datetime
 import re
 
 from docutils import nodes
-from sphinx import addnodes
 from sphinx.util.docutils import SphinxDirective
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -102,65 +100,15 @@ def add_edition_to_page(app, pagename, templatename, context, doctree):
     }
 
 
-# -- PDF ------------------------------------------------------------------------------------------
-
-LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+# -- The EPUB -------------------------------------------------------------------------------------
 
 
-def latex_escape(text):
-    return "".join(LATEX_SPECIAL.get(char, char) for char in text)
-
-
-def edition_notice(config):
-    """LaTeX for the page after the title page: the edition, how to cite it, where the latest one is."""
-    year = edition_date(config).year
-    project, author = latex_escape(config.project), latex_escape(config.author)
-    url = config.html_baseurl
-    changes = (r" The appendix \emph{What changed} lists what changed in each edition."
-               if "changes" in config.handbook_appendices else "")
-    return "\n".join([
-        r"\hypersetup{pdfsubject={" + latex_escape(edition_statement(config)) + "}}",
-        r"\newcommand{\handbookeditionnotice}{%",
-        r"  \begingroup\thispagestyle{empty}\raggedright\small",
-        r"  \vspace*{\fill}",
-        r"  \noindent\textbf{" + project + r"}\par",
-        r"  \noindent " + latex_escape(edition_statement(config)) + r".\par\medskip",
-        r"  \noindent\textbf{How to cite this edition}\par",
-        rf"  \noindent {author} ({year}). \emph{{{project}}}, edition {latex_escape(config.version)}. "
-        rf"\url{{{url}}}\par\medskip",
-        r"  \noindent The latest edition is at the same address, as a website, a PDF and an EPUB."
-        + changes + r"\par\medskip",
-        r"  \noindent \textcopyright\ " + latex_escape(config.copyright) + r".\par",
-        r"  \clearpage\endgroup}",
-    ])
-
-
-def set_up_title_page(app, config):
-    """'Edition X.Y, DATE' under the title, and the edition notice after the title page."""
-    elements = config.latex_elements
-    elements.setdefault("releasename", "Edition")
-    elements["preamble"] = "\n".join([
-        elements.get("preamble", ""),
-        edition_notice(config),
-        r"\setreleaseinfo{, " + latex_escape(long_date(edition_date(config))) + "}",
-        r"\AtBeginDocument{\date{}}",  # the date is in the edition statement, under the title
-    ])
-    elements["maketitle"] = elements.get("maketitle", r"\sphinxmaketitle") + r"\handbookeditionnotice"
+def describe_epub(app, config):
+    """The EPUB's description and contributor (Sphinx writes "unknown" otherwise)."""
     if config.epub_description in ("", "unknown"):
         config.epub_description = f"{config.project}. {edition_statement(config)}."
     if config.epub_contributor in ("", "unknown"):
         config.epub_contributor = config.author
-
-
-def start_appendices(app, doctree, docname):
-    """In the PDF, the first page named in handbook_appendices starts the appendices (\\appendix)."""
-    if app.builder.name != "latex" or docname != app.config.root_doc:
-        return
-    for start in doctree.findall(addnodes.start_of_file):
-        if start["docname"] in app.config.handbook_appendices:
-            start.parent.insert(start.parent.index(start), nodes.raw("", r"\appendix" + "\n", format="latex"))
-            return
 
 
 # -- The changelog page ---------------------------------------------------------------------------
@@ -203,7 +151,6 @@ def setup(app):
     app.add_directive("handbook-citation", HandbookCitation)
     app.add_config_value("handbook_appendices", ["changes"], "env")
     app.connect("doctree-read", readable_changelog, priority=400)  # before Sphinx collects the contents
-    app.connect("config-inited", set_up_title_page)
+    app.connect("config-inited", describe_epub)
     app.connect("html-page-context", add_edition_to_page)
-    app.connect("doctree-resolved", start_appendices)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

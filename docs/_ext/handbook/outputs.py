@@ -5,9 +5,8 @@
 * HTML: diagrams as <img> with alt text (not <object>), SVGs without a DOCTYPE (EPUB 3 forbids it),
   only the CSS and JS the pages use, the meta description from the front matter, ARIA fixes, and a
   complete sitemap.xml.
-* The site's own stylesheets are written without their comments and spare spaces (the sources in
-  docs/_static keep them), so that a first view stays light.
-* LaTeX: one latexmk setting that saves a needless pdflatex pass.
+* Lighter pages: the body's indentation left out, and the site's own stylesheets written without their
+  comments and spare spaces (the sources in docs/_static keep them), so that a first view stays light.
 """
 
 from __future__ import annotations
@@ -62,11 +61,11 @@ def resolve_download_links(app, doctree, docname):
 
 def check_every_page_in_pdf(app, doctree, docname):
     """The PDF is assembled from the root page's toctrees: every page must end up in it."""
-    if app.builder.name != "latex" or docname != app.config.root_doc:
+    if app.builder.name != "pdf" or docname != app.config.root_doc:
         return
     included = {node["docname"] for node in doctree.findall(addnodes.start_of_file)} | {docname}
     for missing in sorted(set(app.env.found_docs) - included):
-        warn("page is missing from the PDF: include it in a toctree the LaTeX build sees "
+        warn("page is missing from the PDF: include it in a toctree the PDF build sees "
              "(not inside an 'only' block)", missing, 1, subtype="pdf")
 
 
@@ -145,26 +144,6 @@ def write_sitemap(app, exception):
                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls + "</urlset>\n")
 
 
-# -- LaTeX ------------------------------------------------------------------------------
-
-# latexmk runs pdflatex until the .aux file stops changing. The second run always changes one line, the
-# count of pages, which grows once the table of contents is filled in. Nothing in the handbook prints
-# that count, so ignoring the line saves a third pdflatex run and leaves the PDF the same.
-LATEXMK_IGNORE_PAGE_COUNT = r"""$hash_calc_ignore_pattern{'aux'} = '^\\\\gdef\s*\\\\\@abspage\@last\{';""" + "\n"
-
-
-def skip_needless_latex_pass(app, exception):
-    """Add LATEXMK_IGNORE_PAGE_COUNT to the latexmkrc Sphinx writes, before `latexpdf` runs latexmk."""
-    if exception is not None or app.builder.name != "latex":
-        return
-    rc = os.path.join(app.outdir, "latexmkrc")
-    with open(rc, encoding="utf-8") as f:
-        settings = f.read()
-    if LATEXMK_IGNORE_PAGE_COUNT not in settings:
-        with open(rc, "a", encoding="utf-8") as f:
-            f.write(("" if settings.endswith("\n") else "\n") + LATEXMK_IGNORE_PAGE_COUNT)
-
-
 # -- Lighter pages -----------------------------------------------------------------------
 
 KEEP_AS_WRITTEN = re.compile(r"(<pre\b.*?</pre>|<textarea\b.*?</textarea>|<script\b.*?</script>)", re.DOTALL)
@@ -224,4 +203,3 @@ def setup(app):
     app.connect("build-finished", write_sitemap)
     app.connect("build-finished", minify_stylesheets)
     app.connect("builder-inited", add_template_filters)
-    app.connect("build-finished", skip_needless_latex_pass)

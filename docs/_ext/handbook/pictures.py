@@ -6,8 +6,8 @@ people). From each entry come:
 
 * ```{icon-array} ID```: for each group, a grid of 100 squares with the people counted filled in, and under
   the grids a sentence that says the same in words (the picture's text alternative, which every reader
-  sees), with the source cited. The web page and the EPUB draw the grid as inline SVG in the text colour (so
-  it reads in light and dark); the PDF draws it with LaTeX's filled and empty squares.
+  sees), with the source cited. The web page, the EPUB and the PDF draw the grid as inline SVG in the text
+  colour (so it reads in light and dark); in the PDF, the SVG's text alternative is its <title> (pdf.py).
 * {per-100}`ID/GROUP` in a sentence: "about 33 in 100 people (about 1 in 3)", the same figure the picture shows.
 
 The build checks each entry (fields, a known source, 0 to 100 people) at its line in the data file, and an
@@ -171,17 +171,6 @@ def visit_icon_array_html(self, node):
     raise nodes.SkipNode
 
 
-def visit_icon_array_latex(self, node):
-    rows = []
-    for row in range(10):
-        cells = [r"$\blacksquare$" if row * 10 + col < node["count"] else r"$\square$" for col in range(10)]
-        rows.append(r"\mbox{" + r"\,".join(cells) + "}")
-    label = self.encode(f"{node['label']}: {node['count']} in 100")
-    self.body.append(r"\begin{minipage}[t]{0.32\linewidth}\centering\small\baselineskip=1.05em "
-                     + r"\\".join(rows) + r"\\[0.3em]" + label + r"\end{minipage}\hfill" + "\n")
-    raise nodes.SkipNode
-
-
 PANEL_CLASSES = {"get-help-now", "tell-clinic", "worksheet"}
 
 
@@ -210,7 +199,7 @@ def skip(self, node):
 
 def setup(app):
     app.add_config_value("handbook_frequencies", None, "env", types=[str, type(None)])
-    app.add_node(icon_array, html=(visit_icon_array_html, None), latex=(visit_icon_array_latex, None),
+    app.add_node(icon_array, html=(visit_icon_array_html, None),
                  text=(skip, None), man=(skip, None), texinfo=(skip, None))
     app.add_directive("icon-array", IconArrayDirective)
     app.add_role("per-100", Per100Role())
