@@ -18,7 +18,9 @@ pytestmark = pytest.mark.browser
 # What readers might type, and the page that should answer it (in the top three results).
 QUERIES = {
     "anxiety": ["anxiety", "anxious", "panic attack", "worry", "phobia", "generalised anxiety disorder",
-                "generalized anxiety", "social anxiety", "symptoms", "stigma", "SSRI"],
+                "generalized anxiety", "social anxiety", "symptoms", "stigma"],
+    # The options page sets each treatment out; "SSRI" lands on its medicines section.
+    "options": ["SSRI", "alternatives", "other treatments", "what else can I try", "talking therapy"],
     "ketamine-history": ["history", "anesthetic", "anaesthesia", "phencyclidine", "Parke-Davis",
                          "Schedule III", "1962", "timeline", "Spravato", "esketamine"],
     "mechanism": ["glutamate", "NMDA receptor", "synaptic plasticity", "neuroplasticity", "BDNF", "mTOR",

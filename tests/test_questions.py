@@ -175,7 +175,7 @@ def _chapter_pages(reader, title):
 
 
 def test_questions_are_in_the_pdf(pdf, pdf_pages, answers):
-    pages = _chapter_pages(pdf, "Common questions")
+    pages = _chapter_pages(pdf, "Common questions about ketamine for anxiety")
     text = re.sub(r"\s+", " ", " ".join(pdf_pages[n] for n in pages))
     text = text.replace("’", "'")
     missing = [q for q in answers if q.replace("’", "'") not in text]

@@ -115,12 +115,41 @@ def on_html_page_context(app, pagename, templatename, context, doctree):
         # Code examples (in the contributing guide) may scroll sideways: keyboard users must reach them.
         context["body"] = context["body"].replace('<div class="highlight"><pre>',
                                                   '<div class="highlight"><pre tabindex="0">')
+        if app.builder.name == "html" and "<thead>" in context["body"]:
+            context["body"] = label_table_cells(context["body"])
     meta = app.env.handbook_pages.get(pagename, {})
     description = meta.get("description")
     if description:
         context["metatags"] = context.get("metatags", "") + (
             f'\n    <meta name="description" content="{html.escape(description, quote=True)}" />')
     context["handbook_meta"] = meta
+
+
+TABLE = re.compile(r"<table\b.*?</table>", re.DOTALL)
+
+
+def label_table_cells(body):
+    """Each body cell of a table with a header row, after the first (which names the row), gets its column's
+    name (data-label): on a phone, where handbook.css shows each row as a block, the name heads the cell, so
+    no table runs off the screen and no word is broken."""
+
+    def label(table):
+        head = re.search(r"<thead>(.*?)</thead>", table, re.DOTALL)
+        if not head:
+            return table
+        names = [html.escape(re.sub(r"<[^>]+>", "", th).strip(), quote=True)
+                 for th in re.findall(r"<th\b[^>]*>(.*?)</th>", head.group(1), re.DOTALL)]
+
+        def row(match):
+            # The first cell names the row, as its heading: it needs no label of its own.
+            cells = iter(["", *names[1:]])
+            return re.sub(r"<td\b", lambda _: f'<td data-label="{next(cells, "")}"', match.group(0))
+
+        rest = re.sub(r"<tr\b.*?</tr>", row, table[head.end():], flags=re.DOTALL)
+        opening = re.sub(r'^<table class="', '<table class="labelled-cells ', table[:head.end()], count=1)
+        return opening + rest
+
+    return TABLE.sub(lambda m: label(m.group(0)), body)
 
 
 def fix_navigation_headings(app, pagename, templatename, context, doctree):
@@ -157,10 +186,20 @@ def dedent_html(text):
     return "".join(part if i % 2 else re.sub(r"\n[ \t]+", "\n", part) for i, part in enumerate(parts))
 
 
+SYMBOL = re.compile(r'<symbol id="([^"]+)".*?</symbol>\n?', re.DOTALL)
+
+
+def drop_unused_icons(text):
+    """furo's page carries every icon it might show as an SVG <symbol>; those the page never uses (<use
+    href="#id">), such as the edit and view icons the handbook turns off, are left out (about 1 KB)."""
+    return SYMBOL.sub(lambda m: m.group(0) if f'href="#{m.group(1)}"' in text else "", text)
+
+
 def add_template_filters(app):
     templates = getattr(app.builder, "templates", None)
     if templates is not None and hasattr(templates, "environment"):
         templates.environment.filters["dedent_html"] = dedent_html
+        templates.environment.filters["drop_unused_icons"] = drop_unused_icons
 
 
 # -- Stylesheets ------------------------------------------------------------------------
