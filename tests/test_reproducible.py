@@ -10,19 +10,27 @@ come from SOURCE_DATE_EPOCH (docs/_ext/handbook/pdf.py).
 
 import hashlib
 import os
+import re
+import shutil
 import zipfile
 
 import pytest
-from conftest import BUILD
+from conftest import BUILD, ROOT, source_date_epoch
 
-BOOKS = {"pdf": "pdf/ketamine-anxiety-handbook.pdf", "epub": "epub/ketamine-anxiety-handbook.epub"}
+# The EPUB, and the one HTML document the PDF is printed from (with the pictures it uses); the PDF itself
+# is WeasyPrint's print of that document, deterministic as the test after this one shows.
+BOOKS = {"pdf": "pdf/handbook.html", "epub": "epub/ketamine-anxiety-handbook.epub"}
 
 
-def test_a_clean_build_gives_the_same_pdf_and_epub_as_make(clean_build):
+def test_a_clean_build_gives_the_same_pdf_document_and_epub_as_make(clean_build):
     """`make` built its books in parallel, in the machine's time zone, with umask 022 (and, on a working
     copy, perhaps bit by bit as pages changed); the clean build (conftest.py) did none of that. None of it
     may leak into the files."""
     clean, _ = clean_build
+    # The pictures the document uses (make's folder may also hold a diagram an earlier build left there).
+    images = sorted(set(re.findall(r'src="_images/([^"]+)"', (clean / BOOKS["pdf"]).read_text(encoding="utf-8"))))
+    for name in images:
+        assert (BUILD / "pdf" / "_images" / name).read_bytes() == (clean / "pdf" / "_images" / name).read_bytes()
     for book in BOOKS.values():
         made, again = (BUILD / book).read_bytes(), (clean / book).read_bytes()
         assert made == again, (f"{book} from `make` differs from a clean build: "
@@ -45,6 +53,27 @@ def describe_difference(a, b, book):
     first = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
     return (f"sizes {len(a)} / {len(b)}, first difference at byte {first}: {a[first - 60:first + 60]!r}; "
             f"sha256 {hashlib.sha256(a).hexdigest()[:12]} / {hashlib.sha256(b).hexdigest()[:12]}")
+
+
+def test_weasyprint_prints_the_same_document_twice_to_the_same_bytes(built, tmp_path, monkeypatch):
+    """The PDF's half of reproducibility: the same document, stylesheet and SOURCE_DATE_EPOCH give the same
+    bytes (dates from SOURCE_DATE_EPOCH, the /ID a hash of the content). Shown on make's own document cut
+    to its first chapters (the whole book takes about 13 s to lay out), with the pdf builder's writer."""
+    from handbook.pdf import write_pdf
+
+    document = (BUILD / "pdf" / "handbook.html").read_text(encoding="utf-8")
+    third_chapter = document.index('<section class="chapter"', document.index('<section class="chapter"') + 1)
+    (tmp_path / "pdf").mkdir()
+    shutil.copytree(BUILD / "pdf" / "_images", tmp_path / "pdf" / "_images")
+    short = tmp_path / "pdf" / "short.html"
+    short.write_text(document[:third_chapter] + "</section></body></html>", encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", source_date_epoch(BUILD / "pdf" / "ketamine-anxiety-handbook.pdf"))
+    css = (ROOT / "docs" / "_pdf" / "handbook-pdf.css").read_text(encoding="utf-8")
+    write_pdf(str(short), str(tmp_path / "one.pdf"), css)
+    write_pdf(str(short), str(tmp_path / "two.pdf"), css)
+    one, two = (tmp_path / "one.pdf").read_bytes(), (tmp_path / "two.pdf").read_bytes()
+    assert one == two, describe_difference(one, two, "pdf")
+    assert len(one) > 10_000
 
 
 # -- The parts that make the books reproducible and accessible, in-process (fast) -------------------
