@@ -225,12 +225,12 @@ OVERFLOW = """() => {
         out.push(`page ${document.documentElement.scrollWidth} px`);
     return out;
 }"""
-# Tap targets that must be at least 44 px by 44 px on a phone: the crisis links, the menu and header
-# buttons, and the navigation (measured with the menu open).
+# Tap targets that must be at least 44 px by 44 px on a phone: the crisis links (the helplines, not the
+# citations beside them), the menu and header buttons, and the navigation (measured with the menu open).
 SMALL_TARGETS = """() => {
     const menu = document.getElementById('__navigation');
     if (menu) menu.checked = true;
-    const selector = '.disclaimer a, .crisis-link a, .sidebar-crisis-link, .sidebar-tree a, .sidebar-downloads a,'
+    const selector = '.disclaimer a.external, .crisis-link a, .sidebar-crisis-link, .sidebar-tree a, .sidebar-downloads a,'
         + ' .mobile-header a, .mobile-header label, .mobile-header button';
     return [...document.querySelectorAll(selector)]
         .map(el => [el, el.getBoundingClientRect()])
