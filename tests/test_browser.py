@@ -230,8 +230,8 @@ OVERFLOW = """() => {
 SMALL_TARGETS = """() => {
     const menu = document.getElementById('__navigation');
     if (menu) menu.checked = true;
-    const selector = '.disclaimer a.external, .crisis-link a, .sidebar-crisis-link, .sidebar-tree a, .sidebar-downloads a,'
-        + ' .mobile-header a, .mobile-header label, .mobile-header button';
+    const selector = '.disclaimer a.external, .crisis-link a, .sidebar-crisis-link, .sidebar-tree a,'
+        + ' .sidebar-downloads a, .mobile-header a, .mobile-header label, .mobile-header button';
     return [...document.querySelectorAll(selector)]
         .map(el => [el, el.getBoundingClientRect()])
         .filter(([el, box]) => box.width && (box.width < 43.5 || box.height < 43.5))
