@@ -131,6 +131,15 @@ def pdf_pages(pdf):
     return pages
 
 
+def outline_titles(outline):
+    """Every bookmark title of a PDF's outline (pypdf's nested lists), in order."""
+    for item in outline:
+        if isinstance(item, list):
+            yield from outline_titles(item)
+        else:
+            yield item.title
+
+
 def source_date_epoch(pdf):
     """The SOURCE_DATE_EPOCH a PDF was built with, read back from its creation date (D:YYYYMMDDHHMMSSZ)."""
     from pypdf import PdfReader

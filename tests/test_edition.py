@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 import yaml
-from conftest import ALL_PAGES, EPUB, ROOT, SITE_URL, html_page
+from conftest import ALL_PAGES, EPUB, ROOT, SITE_URL, html_page, outline_titles
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December"]
@@ -160,16 +160,8 @@ def test_what_changed_page_shows_every_edition_of_the_changelog(built):
     assert page.select_one("article h2") is not None and "Medical content" in page.get_text()
 
 
-def _outline_titles(outline):
-    for item in outline:
-        if isinstance(item, list):
-            yield from _outline_titles(item)
-        else:
-            yield item.title
-
-
 def test_pdf_has_what_changed_as_an_appendix(pdf, pdf_pages):
-    titles = list(_outline_titles(pdf.outline))
+    titles = list(outline_titles(pdf.outline))
     chapters = [t for t in titles if re.match(r"(Chapter \d+|Appendix [A-Z]) ", t)]
     assert "Appendix A What changed" in chapters, chapters
     assert chapters[-1] == "Appendix A What changed", f"What changed is not the last chapter: {chapters}"

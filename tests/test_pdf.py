@@ -4,7 +4,7 @@ import re
 import subprocess
 
 import pytest
-from conftest import ALL_PAGES, PDF, TOPIC_PAGES, front_matter
+from conftest import ALL_PAGES, PDF, TOPIC_PAGES, front_matter, outline_titles
 
 # Words each topic's chapter must contain: if a page went missing or rendered empty, they vanish.
 KEY_TERMS = {
@@ -43,17 +43,9 @@ def test_title_page_and_contents(pdf_pages):
     assert any("contents" in pdf_pages[i].lower() for i in range(1, 4))
 
 
-def _outline_titles(outline):
-    for item in outline:
-        if isinstance(item, list):
-            yield from _outline_titles(item)
-        else:
-            yield item.title
-
-
 def test_outline_has_every_page(reader):
     """A bookmark for each page, as its chapter ("Chapter 3 How ketamine may work", "Appendix A What changed")."""
-    titles = {re.sub(r"^(chapter \d+|appendix [a-z]) ", "", _normalise(t)) for t in _outline_titles(reader.outline)}
+    titles = {re.sub(r"^(chapter \d+|appendix [a-z]) ", "", _normalise(t)) for t in outline_titles(reader.outline)}
     missing = [p for p in ALL_PAGES if p != "index" and _normalise(front_matter(p)["title"]) not in titles]
     assert not missing, f"no bookmark for: {missing}"
     assert "references" in titles and "contents" in titles

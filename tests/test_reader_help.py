@@ -20,7 +20,7 @@ import zipfile
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from conftest import ALL_PAGES, DOCS, EPUB, PHONE, ROOT, VENV_BIN, html_page
+from conftest import ALL_PAGES, DOCS, EPUB, PHONE, ROOT, SITE_URL, VENV_BIN, html_page
 
 REPOSITORY_URL = re.search(r'^REPOSITORY_URL = "(.*)"', (ROOT / "conf.py").read_text(), re.MULTILINE).group(1)
 CRISIS_SNIPPET = (DOCS / "_snippets" / "crisis-help.md").read_text(encoding="utf-8")
@@ -141,7 +141,6 @@ def _form_field_ids(form):
     return {item.get("id") for item in data["body"]}
 
 
-SITE_URL = re.search(r'^SITE_URL = "(.*)"', (ROOT / "conf.py").read_text(), re.MULTILINE).group(1)
 FEEDBACK_EMAIL = re.search(r'^FEEDBACK_EMAIL = "(.*)"', (ROOT / "conf.py").read_text(), re.MULTILINE).group(1)
 VERSION = (ROOT / "VERSION").read_text().strip()
 

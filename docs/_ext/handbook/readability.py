@@ -23,6 +23,7 @@ import warnings
 
 from docutils import nodes
 
+from .structured_data import questions
 from .util import warn
 
 with warnings.catch_warnings():
@@ -87,12 +88,6 @@ def is_key_points(node):
     return isinstance(node, nodes.admonition) and "key-points" in node["classes"]
 
 
-def question_sections(doctree):
-    for section in doctree.findall(nodes.section):
-        if section.children and isinstance(section[0], nodes.title) and section[0].astext().strip().endswith("?"):
-            yield section
-
-
 MEASURED_BUILDERS = {"html", "dirhtml", "dummy"}  # one page at a time (LaTeX resolves the whole book at once)
 
 
@@ -120,20 +115,19 @@ def check_reading_level(app, doctree, docname):
 
 def check_answers(app, doctree, most):
     limit = app.config.handbook_answer_words
-    for section in question_sections(doctree):
-        question = section[0].astext().strip()
+    for question, _, section in questions(doctree):
+        title = section.next_node(nodes.title)
         answer = nodes.section()
-        answer.extend(child.deepcopy() for child in section.children[1:]
-                      if not isinstance(child, nodes.section))
+        answer.extend(child.deepcopy() for child in section.children if child is not title)
         words = len(WORD.findall(answer.astext()))  # every word a reader sees under the heading
         if words > limit:
             warn(f"the answer to {question!r} is {words} words (citations included), above {limit}: "
-                 "keep the answer short and link to the section that says more", location=section[0],
+                 "keep the answer short and link to the section that says more", location=title,
                  subtype="readability")
         text = "\n".join(t for _, t in sentences(answer, answer))
         if text and grade(text) > most:
             warn(f"the answer to {question!r} reads at grade {grade(text):.1f}, above {most} (Flesch-Kincaid): "
-                 "use shorter words and sentences", location=section[0], subtype="readability")
+                 "use shorter words and sentences", location=title, subtype="readability")
 
 
 def setup(app):
