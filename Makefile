@@ -110,16 +110,15 @@ lint: $(VENV_OK)  ## spelling, whitespace, Python style, workflow and config sch
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 	$(PYTHON) -m json.tool .devcontainer/devcontainer.json >/dev/null
 
-# Two pytest processes side by side: the browser tests (the longer part, much of it Chromium's work) and
-# the rest (Sphinx builds, epubcheck, Ace), niced so that the browser's process is never kept waiting for
-# a core. The browser's report follows the other's; either failing fails `make test`.
-# make test runs two pytest processes side by side, chosen so that they finish together (ARCHITECTURE.md).
-# The PDF's accessibility checks (pdfua and the structure tree, about 10 s of CPU) run beside the browser sweep.
-BACKGROUND_TESTS = tests/test_browser.py tests/test_pdf_accessibility.py
+# Two pytest processes side by side, split so that they finish together (ARCHITECTURE.md, "Keeping make test
+# fast"): the page sweep and the search tests in a real browser (much of it Chromium's work), and the rest
+# (Sphinx builds, the PDF's checks, epubcheck, Ace), niced so that the browser's process is never kept waiting
+# for a core. The background report follows the other's; either failing fails `make test`.
+BACKGROUND_TESTS = tests/test_browser.py tests/test_search.py
 
 test: all lint  ## every check: build what is out of date, lint, then all tests (browser tests alongside)
 	@mkdir -p $(BUILDDIR)
-	@echo "pytest $(BACKGROUND_TESTS) (the page sweep and the PDF's accessibility checks, in the background; its report follows)"
+	@echo "pytest $(BACKGROUND_TESTS) (the page sweep and search, in the background; its report follows)"
 	@BUILDDIR=$(BUILDDIR) $(PYTHON) -m pytest $(BACKGROUND_TESTS) > $(BUILDDIR)/browser-tests.log 2>&1 & browser=$$!; \
 	echo 'pytest tests (every other test, the other browser tests among them)'; \
 	BUILDDIR=$(BUILDDIR) nice -n 10 $(PYTHON) -m pytest $(BACKGROUND_TESTS:%=--ignore=%) tests; rest=$$?; \

@@ -83,12 +83,27 @@ def pages(links):
 AXE_AT_ONCE = 1
 LOADING_AHEAD = 1
 # axe does its work in one go once started: started from a timer, it leaves `evaluate` free to return.
-START_AXE = """() => {
+# RUNS: [[context, only these rules, all but these rules], ...], one after another; their violations together.
+START_AXE = """(runs) => {
     window.__axeResult = undefined;
-    setTimeout(() => axe.run(document, {resultTypes: ["violations"]}).then(
-        r => { window.__axeResult = {violations: r.violations}; },
-        e => { window.__axeResult = {error: String(e)}; }));
+    setTimeout(async () => {
+        try {
+            const violations = [];
+            for (const [context, only, skip] of runs) {
+                const options = {resultTypes: ["violations"]};
+                if (only) options.runOnly = {type: "rule", values: only};
+                if (skip) options.rules = Object.fromEntries(skip.map(rule => [rule, {enabled: false}]));
+                violations.push(...(await axe.run(context || document, options)).violations);
+            }
+            window.__axeResult = {violations};
+        } catch (e) {
+            window.__axeResult = {error: String(e)};
+        }
+    });
 }"""
+
+# The whole page, every rule axe runs by default.
+EVERYTHING = [[None, None, None]]
 
 
 class Tab:
@@ -114,7 +129,7 @@ class Tab:
             raise AssertionError(f"{url}: HTTP {response.status}")
 
     def _show(self, view):
-        (width, height), scheme = self.views[view][1]
+        (width, height), scheme = self.views[view][1][:2]
         self.page.set_viewport_size({"width": width, "height": height})
         self.page.emulate_media(color_scheme=scheme)
 
@@ -128,7 +143,8 @@ class Tab:
             self.page.evaluate(AXE_SCRIPT)
         if self.violations:  # the first view is the one the page was loaded in
             self._show(len(self.violations))
-        self.page.evaluate(START_AXE)
+        view = self.views[len(self.violations)][1]
+        self.page.evaluate(START_AXE, view[2] if len(view) > 2 else EVERYTHING)
 
     def finish_axe(self):
         """Wait for axe; return True when the page has been checked in every view."""
@@ -141,7 +157,8 @@ class Tab:
 
 
 def open_all(browser, pages, views):
-    """PAGES: {name: url}; VIEWS: {view: ((width, height), colour scheme)}.
+    """PAGES: {name: url}; VIEWS: {view: ((width, height), colour scheme[, axe's runs])}, each run
+    [context, only these rules, all but these rules] (None: the whole page, every rule), EVERYTHING by default.
 
     Returns {name: what the page showed, with axe's violations by view}. LOADING_AHEAD pages load
     while AXE_AT_ONCE pages are checked by axe, each in its own tab and renderer process."""

@@ -11,7 +11,7 @@ import re
 import pytest
 from axe_playwright_python.base import AxeResults
 from browser import open_all, pages, ranked
-from conftest import ALL_PAGES, HTML
+from conftest import ALL_PAGES, DOCS, HTML
 
 pytestmark = pytest.mark.browser
 
@@ -38,8 +38,25 @@ PAGE_BUDGET_BYTES = 130 * 1024
 PAGE_BUDGET_REQUESTS = 10
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 SCHEMES = ["light", "dark"]
-# The four views axe checks each page in: {(width, scheme): ((pixels wide, high), scheme)}.
-VIEWS = {(width, scheme): (size, scheme) for width, size in WIDTHS.items() for scheme in SCHEMES}
+# The rules whose result can change with the colours.
+COLOUR_RULES = ["color-contrast", "link-in-text-block"]
+OUTSIDE_ARTICLE = {"exclude": [["article"]]}  # the header, the menu, the footer
+# The four views axe checks each page in: {(width, scheme): ((pixels wide, high), scheme[, axe's runs])}, each
+# run [context, only these rules, all but these rules] (browser.open_all).
+# - Light on a desktop: every rule on the whole page.
+# - Dark on a desktop: the colour rules on the whole page, since dark mode changes colours and nothing else.
+# - On a phone: what can differ with the width. In light, every rule but the colour rules on the whole page
+#   (the layout, and so what shows, differs), and the colour rules outside the article (the phone's header
+#   and menu); in dark, the colour rules outside the article. No colour in the article depends on the
+#   screen's width, so the desktop's views have checked the article's colours.
+# The stylesheets are held to both conditions (test_dark_mode_changes_colours_and_no_colour_depends_on_the_width).
+# Colour contrast is most of axe's time: these views cost about half of four full views (ARCHITECTURE.md).
+VIEWS = {
+    ("desktop", "light"): (WIDTHS["desktop"], "light"),
+    ("desktop", "dark"): (WIDTHS["desktop"], "dark", [[None, COLOUR_RULES, None]]),
+    ("phone", "light"): (WIDTHS["phone"], "light", [[None, None, COLOUR_RULES], [OUTSIDE_ARTICLE, COLOUR_RULES, None]]),
+    ("phone", "dark"): (WIDTHS["phone"], "dark", [[OUTSIDE_ARTICLE, COLOUR_RULES, None]]),
+}
 
 
 @pytest.fixture(scope="session")
@@ -89,18 +106,79 @@ def test_axe_finds_no_violations(opened, name, width, scheme):
     assert not violations, AxeResults({"violations": violations}).generate_report()
 
 
-# A page with one of each fault the checks above look for. Each colour-contrast fault shows in two views
-# only (light or dark, desktop or phone), so each view has its own pair. {n} tells the pages apart.
+# Properties that set a colour. Dark mode may set these and nothing else; no rule for a screen width may set them.
+COLOUR_PROPERTY = re.compile(r"(^|-)colou?r$|^background(-image)?$|^(fill|stroke|opacity|filter|text-shadow)$")
+STYLESHEETS = sorted((DOCS / "_static").glob("*.css"))
+
+
+def _css_rules(nodes, conditions=()):
+    """(the @media conditions a rule is under, its selector, the properties it sets), for every rule."""
+    import tinycss2
+
+    for node in nodes:
+        if node.type == "at-rule" and node.lower_at_keyword == "media":
+            inner = tinycss2.parse_rule_list(node.content, skip_comments=True, skip_whitespace=True)
+            yield from _css_rules(inner, (*conditions, tinycss2.serialize(node.prelude).strip()))
+        elif node.type == "qualified-rule":
+            declarations = tinycss2.parse_declaration_list(node.content, skip_comments=True, skip_whitespace=True)
+            yield conditions, tinycss2.serialize(node.prelude).strip(), [
+                d.lower_name for d in declarations if d.type == "declaration"]
+
+
+def css_faults(css):
+    """What in CSS would let a colour fault hide from VIEWS: a colour set for some screen widths only, or
+    dark mode changing more than colours."""
+    import tinycss2
+
+    faults = []
+    for conditions, selector, properties in _css_rules(tinycss2.parse_stylesheet(css, skip_comments=True)):
+        colours = [p for p in properties if COLOUR_PROPERTY.search(p)]
+        if colours and any("width" in c for c in conditions):
+            faults.append(f"{selector}: {', '.join(colours)} set for a screen width ({' and '.join(conditions)})")
+        if any("dark" in c for c in conditions) or 'data-theme="dark"' in selector:
+            others = [p for p in properties if not COLOUR_PROPERTY.search(p)]
+            if others:
+                faults.append(f"{selector}: dark mode sets {', '.join(others)}, not only colours")
+    return faults
+
+
+@pytest.mark.fast
+def test_dark_mode_changes_colours_and_no_colour_depends_on_the_width():
+    """What lets the dark views in VIEWS check less than the light ones: the handbook's stylesheets set no
+    colour for a screen width, and dark mode sets colours only. If a page needs either, give the dark views
+    every rule on the whole page again (and make test takes about 15 s longer)."""
+    assert STYLESHEETS, "no stylesheets found"
+    faults = [f"{css.name}: {fault}" for css in STYLESHEETS for fault in css_faults(css.read_text(encoding="utf-8"))]
+    assert not faults, "\n".join(faults)
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("css,fault", [
+    ("@media (max-width: 40em) { td { background: #eee } }", "td: background set for a screen width"),
+    ("@media screen and (min-width: 63em) { a.x { color: red } }", "a.x: color set for a screen width"),
+    ("@media (prefers-color-scheme: dark) { .box { display: none } }", ".box: dark mode sets display"),
+    ('body[data-theme="dark"] .box { border-left-color: red; padding: 0 }', "dark mode sets padding"),
+])
+def test_the_stylesheet_check_finds_each_fault(css, fault):
+    assert any(fault in found for found in css_faults(css)), css_faults(css)
+    assert not css_faults(".box { color: red; display: none } @media (prefers-color-scheme: dark) "
+                          "{ .box { background-color: #000; border-left-color: red } }")
+
+
+# A page with one of each fault the checks above look for, each colour-contrast fault where a view in VIEWS
+# looks for it: in the article in light or dark (or on a desktop only), outside it on a phone in light or dark.
+# {n} tells the pages apart.
 FAULTY_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Faulty {n}</title><style>
 @media (prefers-color-scheme: light) {{ .light-only {{ color: #ddd; background: #fff; }} }}
 @media (prefers-color-scheme: dark) {{ .dark-only {{ color: #222; background: #000; }} }}
 @media (min-width: 601px) {{ .desktop-only {{ color: #bbb; background: #fff; }} }}
-@media (max-width: 600px) {{ .phone-only {{ color: #bbb; background: #fff; }} }}
-</style></head><body><main><article><h1>Faulty {n}</h1>
+@media (max-width: 600px) and (prefers-color-scheme: light) {{ .phone-light {{ color: #ddd; background: #fff; }} }}
+@media (max-width: 600px) and (prefers-color-scheme: dark) {{ .phone-dark {{ color: #222; background: #000; }} }}
+</style></head><body><main><header><p id="phone-light-{n}" class="phone-light">Menu</p>
+<p id="phone-dark-{n}" class="phone-dark">Search</p></header><article><h1>Faulty {n}</h1>
 <p id="light-{n}" class="light-only">Hard to read in light mode.</p>
 <p id="dark-{n}" class="dark-only">Hard to read in dark mode.</p>
 <p id="desktop-{n}" class="desktop-only">Hard to read on a desktop.</p>
-<p id="phone-{n}" class="phone-only">Hard to read on a phone.</p>
 <img src="https://tracker.invalid/pixel-{n}.png"></article></main>
 <script>console.error("page {n} is faulty on purpose")</script></body></html>"""
 
@@ -118,9 +196,11 @@ def test_the_checks_of_every_page_see_each_fault_in_its_own_view(browser, tmp_pa
     for n, seen in opened.items():
         found = {view: {(v["id"], node["target"][0]) for v in violations for node in v["nodes"]}
                  for view, violations in seen["violations"].items()}
-        expected = {(width, scheme): {("image-alt", "img"), ("color-contrast", f"#{scheme}-{n}"),
-                                      ("color-contrast", f"#{width}-{n}")}
-                    for width in WIDTHS for scheme in SCHEMES}
+        expected = {("desktop", "light"): {("image-alt", "img"), ("color-contrast", f"#light-{n}"),
+                                           ("color-contrast", f"#desktop-{n}")},
+                    ("desktop", "dark"): {("color-contrast", f"#dark-{n}"), ("color-contrast", f"#desktop-{n}")},
+                    ("phone", "light"): {("image-alt", "img"), ("color-contrast", f"#phone-light-{n}")},
+                    ("phone", "dark"): {("color-contrast", f"#phone-dark-{n}")}}
         assert found == expected, n
         assert seen["images without alt"] == [f"https://tracker.invalid/pixel-{n}.png"]
         assert f"https://tracker.invalid/pixel-{n}.png" in seen["requests"]

@@ -6,6 +6,7 @@ written over its map, and look for the message at the map's line. The others rea
 handbook.
 """
 
+import copy
 import datetime
 import re
 
@@ -181,6 +182,7 @@ def sentences_of(element):
     squeezed for comparing."""
     from test_medical_facts import _squeeze
 
+    element = copy.copy(element)  # the page is shared (html_page): cut up a copy
     for unwanted in element.select(".evidence-label, h1, h2, h3, h4, .admonition-title, a.headerlink, .icon-arrays"):
         unwanted.decompose()
     text = CITATION.sub(" ", " ".join(element.get_text(" ").split()))
