@@ -176,6 +176,14 @@ def _another_time_zone():
     raise AssertionError("unreachable: the two zones are never at the same offset")
 
 
+def clean_build_env():
+    """The environment the clean build runs in (and a build that carries on from its saved state must too).
+    The pdf builder writes the document WeasyPrint prints, not the PDF: test_reproducible.py compares that
+    document with make's, and shows WeasyPrint printing the same document twice gives the same bytes."""
+    return {"SOURCE_DATE_EPOCH": source_date_epoch(PDF), "TZ": _another_time_zone(),
+            "HANDBOOK_PDF_DOCUMENT_ONLY": "1"}
+
+
 @pytest.fixture(scope="session")
 def clean_build(built, tmp_path_factory):
     """The whole handbook built from clean, unlike `make` builds it: in one process (`make` runs Sphinx
@@ -186,10 +194,7 @@ def clean_build(built, tmp_path_factory):
     The PDF and the EPUB first, then the HTML, which reuses the pages they read (as `make` builds them all
     into one folder). Returns (folder, {builder: sphinx-build's output}); a failed build fails the test."""
     out = tmp_path_factory.mktemp("clean")
-    # The pdf builder writes the document WeasyPrint prints, not the PDF: test_reproducible.py compares that
-    # document with make's, and shows WeasyPrint printing the same document twice gives the same bytes.
-    env = {"SOURCE_DATE_EPOCH": source_date_epoch(PDF), "TZ": _another_time_zone(),
-           "HANDBOOK_PDF_DOCUMENT_ONLY": "1"}
+    env = clean_build_env()
     logs = {}
     for builder in ("pdf", "epub", "html"):
         result = sphinx_build(builder, out, env=env, extra=["-q"], umask=0o077)

@@ -117,6 +117,32 @@ def test_an_incremental_build_keeps_every_page_s_keywords_in_the_search_index(tm
     assert build() == full
 
 
+def test_sphinx_still_keeps_a_word_no_page_has_after_pruning():
+    """The second bug the patch works around: a word whose pages were all rewritten stays, with no pages.
+    When this fails, Sphinx drops such words itself: drop the deleting in sorted_freeze."""
+    builder = _index_builder()
+    builder._mapping.update(tex={"page"}, ketamine={"page", "other"})
+    builder.prune(["other"])
+    assert builder.get_terms({"other": 0})[0] == {"tex": [], "ketamine": 0}
+
+
+def test_an_incremental_build_writes_the_search_index_a_clean_build_writes(tmp_path):
+    """A page loses a word no other page has: the next build's searchindex.js is byte for byte a clean
+    build's (without the patch the word stays, with no pages)."""
+    src = tmp_path / "src"
+    shutil.copytree(HERE / "roots" / "test-evidence", src)
+    topic = src / "topic.md"
+    topic.write_text(topic.read_text(encoding="utf-8") + "\nA zanzibarian word.\n", encoding="utf-8")
+    build_again(src)
+    topic.write_text(topic.read_text(encoding="utf-8").replace("A zanzibarian word.", "No such word."),
+                     encoding="utf-8")
+    incremental = (build_again(src).outdir / "searchindex.js").read_text(encoding="utf-8")
+    clean = tmp_path / "clean"
+    shutil.copytree(src, clean, ignore=shutil.ignore_patterns("_build"))
+    assert "zanzibar" not in incremental
+    assert incremental == (build_again(clean).outdir / "searchindex.js").read_text(encoding="utf-8")
+
+
 # -- Stems ----------------------------------------------------------------------------------------
 
 
