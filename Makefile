@@ -27,7 +27,8 @@ EPUB       := ketamine-anxiety-handbook.epub
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 export SOURCE_DATE_EPOCH
 
-SOURCES := conf.py VERSION CHANGELOG.md $(shell find $(SOURCEDIR) -type f -not -name '*.pyc' 2>/dev/null)
+# The pages include CHANGELOG.md and CONTRIBUTING.md from the top level (docs/changes.md, docs/contributing.md).
+SOURCES := conf.py VERSION CHANGELOG.md CONTRIBUTING.md $(shell find $(SOURCEDIR) -type f -not -name '*.pyc' 2>/dev/null)
 VENV_OK := $(VENV)/.installed
 SYSTEM_OK := $(BUILDDIR)/.system-packages
 ACE_OK := tools/node_modules/.installed

@@ -94,6 +94,10 @@ handbook_about = [
     {"type": "Drug", "name": "Ketamine"},
     {"type": "Drug", "name": "Esketamine", "if_keywords": ["esketamine", "Spravato"]},
 ]
+# Pages each of whose sections that cite research or a regulator must carry an evidence label (evidence.py):
+# the topic pages. The questions page's short answers link to labelled sections; the glossary cites directly.
+handbook_labelled_pages = ["anxiety", "ketamine-history", "mechanism", "benefits-and-risks", "safety",
+                           "patient-stories", "future-research", "options", "approvals"]
 handbook_faq_pages = ["questions"]  # pages whose question headings are marked up as an FAQ
 handbook_answer_pages = ["questions"]  # pages whose answers are kept short and plain (readability.py)
 handbook_text_license = "https://creativecommons.org/licenses/by/4.0/"  # the text's licence (LICENSE)

@@ -270,3 +270,43 @@ def test_parallel_reading_finds_the_same_problems(tmp_path):
             "```{bibliography}\n```\n", ""), encoding="utf-8")
     warnings = evidence_warnings(build(srcdir, parallel=2))
     assert [w.split(": WARNING:")[0] for w in warnings] == [f"topic.md:{line_of(TOPIC, '```{evidence} rct')}"]
+
+
+# -- Pages on which every section that cites research must carry a label --------------------------------
+
+UNLABELLED_PAGE = TOPIC[:TOPIC.index(":::{admonition}")] + """## Labelled
+
+```{evidence} rct
+```
+
+A trial {cite:p}`trial`.
+
+### Under it
+
+More on the trial {cite:p}`trial`.
+
+## Background only
+
+Anxiety is common {cite:p}`factsheet`.
+
+## Unlabelled
+
+An open study found a benefit {cite:p}`openlabel`.
+"""
+
+
+@pytest.mark.parametrize("labelled_pages", [["unlabelled"], []])
+def test_a_section_citing_research_without_a_label_fails_where_labels_are_required(tmp_path, labelled_pages):
+    """On the pages listed in handbook_labelled_pages, a section that cites research or a regulator needs a
+    label of its own or one above it; a section citing only background sources needs none. Elsewhere (the
+    questions page, the glossary) no label is required."""
+    srcdir = copy_fixture(tmp_path / "evidence")
+    (srcdir / "unlabelled.md").write_text(UNLABELLED_PAGE, encoding="utf-8")
+    warnings = evidence_warnings(build(srcdir, confoverrides={"handbook_labelled_pages": labelled_pages}))
+    if not labelled_pages:
+        assert warnings == []
+        return
+    (message,) = warnings
+    assert message.startswith(f"unlabelled.md:{line_of(UNLABELLED_PAGE, 'An open study')}: ")
+    assert "section 'Unlabelled' cites openlabel but has no evidence label: add ```{evidence} small-studies```" \
+        in message

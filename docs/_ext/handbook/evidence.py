@@ -256,6 +256,46 @@ def note_labels(app, doctree):
     app.env.handbook_evidence[app.env.docname] = labels
 
 
+def unlabelled_sections(doctree, page, entries):
+    """Sections that cite research or a regulator, written in the page itself, with no evidence label of
+    their own or from a section above them (a label covers its section and the subsections without one):
+    [(section, [(key, line), ...])]."""
+    found = {}
+    for ref in doctree.findall(is_citation):
+        if ref.source not in (None, page):
+            continue  # a shared snippet's citation is not the section's evidence
+        keys = [key for key in cite_keys(ref) if key in entries
+                and entry_level(entries[key]) not in (None, "background")]
+        if not keys:
+            continue
+        section = _section_of(ref)
+        while isinstance(section, nodes.section) and not own_labels(section):
+            section = _section_of(section)
+        if isinstance(section, nodes.section):
+            continue  # covered by a label
+        home = _section_of(ref)
+        found.setdefault(id(home), (home, []))[1].extend((key, ref.line) for key in keys)
+    return list(found.values())
+
+
+def check_labels_present(app, doctree):
+    """On the pages that must label their evidence (handbook_labelled_pages), each section that cites research or
+    a regulator carries a label, or sits under a section that does."""
+    if app.env.docname not in app.config.handbook_labelled_pages:
+        return
+    page = str(app.env.doc2path(app.env.docname))
+    entries = app.env.get_domain("cite").bibdata.data.entries
+    for section, citations in unlabelled_sections(doctree, page, entries):
+        title = section.next_node(nodes.title)
+        keys = list(dict.fromkeys(key for key, _line in citations))
+        level = derive({entry_level(entries[key]) for key in keys})
+        line = min((line for _key, line in citations if line), default=None)
+        warn(f"section '{title.astext() if title else ''}' cites {', '.join(keys)} but has no evidence label: add "
+             f"```{{evidence}} {level}``` under its heading, with a line saying what the sources are "
+             "(the level follows from the sources cited; see the evidence levels page)",
+             app.env.docname, line, subtype="evidence")
+
+
 def derive(levels):
     """The level a section's sources support: the strongest research level; else regulatory; else None."""
     for level in RESEARCH_ORDER:
@@ -311,9 +351,11 @@ def check_label(docname, label, entries):
 
 def setup(app):
     app.add_config_value("handbook_regulator_hosts", [], "env", types=[list, tuple, set])
+    app.add_config_value("handbook_labelled_pages", [], "env", types=[list, tuple, set])
     app.add_directive("evidence", EvidenceDirective)
     app.add_role("evidence-level", EvidenceLevelRole())
     keep_per_page(app, "handbook_evidence")
     app.connect("builder-inited", check_source_levels)
     app.connect("doctree-read", note_labels)
+    app.connect("doctree-read", check_labels_present)
     app.connect("env-check-consistency", check_labels)
