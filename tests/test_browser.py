@@ -9,6 +9,7 @@ import pathlib
 import re
 
 import pytest
+import tinycss2
 from axe_playwright_python.base import AxeResults
 from browser import open_all, pages, ranked
 from conftest import ALL_PAGES, DOCS, HTML
@@ -113,8 +114,6 @@ STYLESHEETS = sorted((DOCS / "_static").glob("*.css"))
 
 def _css_rules(nodes, conditions=()):
     """(the @media conditions a rule is under, its selector, the properties it sets), for every rule."""
-    import tinycss2
-
     for node in nodes:
         if node.type == "at-rule" and node.lower_at_keyword == "media":
             inner = tinycss2.parse_rule_list(node.content, skip_comments=True, skip_whitespace=True)
@@ -128,8 +127,6 @@ def _css_rules(nodes, conditions=()):
 def css_faults(css):
     """What in CSS would let a colour fault hide from VIEWS: a colour set for some screen widths only, or
     dark mode changing more than colours."""
-    import tinycss2
-
     faults = []
     for conditions, selector, properties in _css_rules(tinycss2.parse_stylesheet(css, skip_comments=True)):
         colours = [p for p in properties if COLOUR_PROPERTY.search(p)]
