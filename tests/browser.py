@@ -84,6 +84,7 @@ AXE_AT_ONCE = 1
 LOADING_AHEAD = 1
 # axe does its work in one go once started: started from a timer, it leaves `evaluate` free to return.
 # RUNS: [[context, only these rules, all but these rules], ...], one after another; their violations together.
+# A context {"styled": [i, ...]} is the elements STYLES listed at those places (window.__axeStyled).
 START_AXE = """(runs) => {
     window.__axeResult = undefined;
     setTimeout(async () => {
@@ -93,13 +94,106 @@ START_AXE = """(runs) => {
                 const options = {resultTypes: ["violations"]};
                 if (only) options.runOnly = {type: "rule", values: only};
                 if (skip) options.rules = Object.fromEntries(skip.map(rule => [rule, {enabled: false}]));
-                violations.push(...(await axe.run(context || document, options)).violations);
+                const styled = context && context.styled && context.styled.map(i => window.__axeStyled[i]);
+                if (styled && !styled.length) continue;
+                violations.push(...(await axe.run(styled || context || document, options)).violations);
             }
             window.__axeResult = {violations};
         } catch (e) {
             window.__axeResult = {error: String(e)};
         }
     });
+}"""
+
+# Each style once. axe's colour rules (colour contrast; links told apart from text by colour alone) decide an
+# element's result from what is drawn under and in it: its text colour, size, weight and shadow, its link's
+# underline and the text around the link, the background colours of it and of the elements it sits in up to
+# the first opaque one, and the opacity and filters of all of those. Two elements alike in all of these get
+# the same result, so a run marked ONCE_PER_STYLE checks only the elements whose style no earlier page showed
+# in that view. STYLES lists the elements with text in the run's context (the visible ones: axe skips the
+# hidden) with the style of each, or null where something else could be drawn under the text: a positioned
+# element (or ::before, ::after) beside or around it before an opaque background, or a background image.
+# Those are checked on every page.
+ONCE_PER_STYLE = "once per style"
+STYLES = """(exclude) => {
+    // Out of the flow, over or under other content: absolute and fixed. A sticky element stays over its own
+    // container's background, so its text is judged as in the flow, but it is an overlay for other text.
+    const positioned = (c) => c.position === "absolute" || c.position === "fixed";
+    const drawn = (c) => c.content !== "none" && c.content !== "normal";
+    const opaque = (colour) => /^rgb\\(/.test(colour);
+    // Where a positioned ::before or ::after is drawn: its containing block, moved by its offsets.
+    const pseudoBox = (host, p) => {
+        let block = host;
+        while (block !== document.body && getComputedStyle(block).position === "static") block = block.parentElement;
+        const b = p.position === "fixed" ? new DOMRect(0, 0, innerWidth, innerHeight) : block.getBoundingClientRect();
+        const h = host.getBoundingClientRect(), px = (v, otherwise) => v.endsWith("px") ? parseFloat(v) : otherwise;
+        const left = b.left + px(p.left, h.left - b.left), top = b.top + px(p.top, h.top - b.top);
+        return new DOMRect(left, top, px(p.width, b.width), px(p.height, b.height));
+    };
+    const overlays = [];  // [the element that draws it, the box it covers]
+    for (const e of document.body.querySelectorAll("*")) {
+        const c = getComputedStyle(e);
+        if (positioned(c) || c.position === "sticky") overlays.push([e, e.getBoundingClientRect()]);
+        for (const pseudo of ["::before", "::after"]) {
+            const p = getComputedStyle(e, pseudo);
+            if (drawn(p) && positioned(p)) overlays.push([e, pseudoBox(e, p)]);
+        }
+    }
+    const overlapped = (el, r) => overlays.some(([host, q]) => !host.contains(el) && !el.contains(host)
+        && q.width && q.height && r.left < q.right && q.left < r.right && r.top < q.bottom && q.top < r.bottom);
+    const compositing = (c) => [c.opacity, c.filter, c.mixBlendMode, c.backdropFilter].join("|");
+    const above = new Map(), under = new Map();
+    const blending = (el) => {  // what the elements from EL up do to all they contain
+        if (!el) return "";
+        if (!above.has(el)) above.set(el, compositing(getComputedStyle(el)) + "/" + blending(el.parentElement));
+        return above.get(el);
+    };
+    const backdrop = (el) => {  // what EL and the elements it sits in draw under its text, or null
+        if (!el) return "";
+        if (under.has(el)) return under.get(el);
+        const c = getComputedStyle(el);
+        let own = [c.backgroundColor, compositing(c)].join("|"), unknown = c.backgroundImage !== "none";
+        for (const pseudo of ["::before", "::after"]) {
+            const p = getComputedStyle(el, pseudo);
+            if (!drawn(p)) continue;
+            own += [pseudo, p.backgroundColor, p.opacity].join("|");
+            unknown ||= positioned(p) || p.backgroundImage !== "none";
+        }
+        let result;
+        if (unknown) result = null;
+        else if (opaque(c.backgroundColor)) result = own + "/" + blending(el.parentElement);
+        else if (positioned(c)) result = null;
+        else result = backdrop(el.parentElement) === null ? null : own + "/" + backdrop(el.parentElement);
+        under.set(el, result);
+        return result;
+    };
+    const block = (el) => {
+        let b = el.parentElement;
+        while (b && getComputedStyle(b).display.startsWith("inline")) b = b.parentElement;
+        return b || el;
+    };
+    const elements = [], styles = [];
+    for (const el of document.body.querySelectorAll("*")) {
+        if (exclude && el.closest(exclude)) continue;
+        const hasText = el.tagName === "A" || ["INPUT", "SELECT", "TEXTAREA", "BUTTON"].includes(el.tagName)
+            || [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+        if (!hasText) continue;
+        const r = el.getBoundingClientRect();
+        if (!r.width || !r.height || !el.checkVisibility({visibilityProperty: true, opacityProperty: true})) continue;
+        const s = getComputedStyle(el);
+        const style = [el.tagName, s.color, s.fontSize, s.fontWeight, s.textShadow, s.textDecorationLine,
+                       s.textDecorationStyle, s.textDecorationColor, s.borderBottomStyle, s.borderBottomWidth,
+                       s.borderBottomColor, s.webkitTextStrokeWidth];
+        if (el.tagName === "A") {
+            const b = block(el), t = getComputedStyle(b);
+            style.push(t.color, t.fontWeight, t.textDecorationLine, b.textContent.trim() !== el.textContent.trim());
+        }
+        const drawnUnder = backdrop(el);
+        elements.push(el);
+        styles.push(drawnUnder === null || overlapped(el, r) ? null : style.join("|") + "/" + drawnUnder);
+    }
+    window.__axeStyled = elements;
+    return styles;
 }"""
 
 # The whole page, every rule axe runs by default.
@@ -111,7 +205,8 @@ class Tab:
     showed (requests, console errors, images without alt text) and runs axe on it once in each view
     (screen size and colour scheme), switching views without loading the page again."""
 
-    def __init__(self, browser):
+    def __init__(self, browser, styles_seen):
+        self.styles_seen = styles_seen  # {view: the styles checked in it on earlier pages}, shared by the tabs
         self.context = browser.new_context()
         self.page = self.context.new_page()
         self.seen = {}
@@ -143,8 +238,23 @@ class Tab:
             self.page.evaluate(AXE_SCRIPT)
         if self.violations:  # the first view is the one the page was loaded in
             self._show(len(self.violations))
-        view = self.views[len(self.violations)][1]
-        self.page.evaluate(START_AXE, view[2] if len(view) > 2 else EVERYTHING)
+        name, view = self.views[len(self.violations)]
+        runs = view[2] if len(view) > 2 else EVERYTHING
+        self.page.evaluate(START_AXE, [self._new_styles(name, run) for run in runs])
+
+    def _new_styles(self, view, run):
+        """RUN, for ONCE_PER_STYLE, on the elements in its context whose style this view has not yet checked."""
+        context, only, skip, *once = run
+        if once != [ONCE_PER_STYLE]:
+            return run
+        exclude = ",".join(selector for [selector] in context["exclude"]) if context else None
+        seen = self.styles_seen.setdefault(view, set())
+        new = []
+        for i, style in enumerate(self.page.evaluate(STYLES, exclude)):
+            if style is None or style not in seen:
+                new.append(i)
+                seen.add(style)
+        return [{"styled": new}, only, skip]
 
     def finish_axe(self):
         """Wait for axe; return True when the page has been checked in every view."""
@@ -162,11 +272,11 @@ def open_all(browser, pages, views):
 
     Returns {name: what the page showed, with axe's violations by view}. LOADING_AHEAD pages load
     while AXE_AT_ONCE pages are checked by axe, each in its own tab and renderer process."""
-    waiting, free, tabs, loading, checking, seen = list(pages.items()), [], [], [], [], {}
+    waiting, free, tabs, loading, checking, seen, styles_seen = list(pages.items()), [], [], [], [], {}, {}
     try:
         while waiting or loading or checking:
             while waiting and len(loading) < LOADING_AHEAD:
-                tab = free.pop() if free else Tab(browser)
+                tab = free.pop() if free else Tab(browser, styles_seen)
                 if tab not in tabs:
                     tabs.append(tab)
                 tab.open(*waiting.pop(0), views)

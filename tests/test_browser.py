@@ -11,7 +11,7 @@ import re
 import pytest
 import tinycss2
 from axe_playwright_python.base import AxeResults
-from browser import open_all, pages, ranked
+from browser import ONCE_PER_STYLE, STYLES, open_all, pages, ranked
 from conftest import ALL_PAGES, DOCS, HTML
 
 pytestmark = pytest.mark.browser
@@ -43,7 +43,7 @@ SCHEMES = ["light", "dark"]
 COLOUR_RULES = ["color-contrast", "link-in-text-block"]
 OUTSIDE_ARTICLE = {"exclude": [["article"]]}  # the header, the menu, the footer
 # The four views axe checks each page in: {(width, scheme): ((pixels wide, high), scheme[, axe's runs])}, each
-# run [context, only these rules, all but these rules] (browser.open_all).
+# run [context, only these rules, all but these rules[, ONCE_PER_STYLE]] (browser.open_all).
 # - Light on a desktop: every rule on the whole page.
 # - Dark on a desktop: the colour rules on the whole page, since dark mode changes colours and nothing else.
 # - On a phone: what can differ with the width. In light, every rule but the colour rules on the whole page
@@ -51,12 +51,17 @@ OUTSIDE_ARTICLE = {"exclude": [["article"]]}  # the header, the menu, the footer
 #   and menu); in dark, the colour rules outside the article. No colour in the article depends on the
 #   screen's width, so the desktop's views have checked the article's colours.
 # The stylesheets are held to both conditions (test_dark_mode_changes_colours_and_no_colour_depends_on_the_width).
-# Colour contrast is most of axe's time: these views cost about half of four full views (ARCHITECTURE.md).
+# The colour rules run ONCE_PER_STYLE (tests/browser.py, STYLES): in each view, on the text whose colours,
+# size and backgrounds no earlier page showed, and on text something positioned could be drawn under.
+# A fault in a style many pages share is reported on the first page that has it.
+# Colour contrast is most of axe's time: these views cost about a quarter of four full views (ARCHITECTURE.md).
 VIEWS = {
-    ("desktop", "light"): (WIDTHS["desktop"], "light"),
-    ("desktop", "dark"): (WIDTHS["desktop"], "dark", [[None, COLOUR_RULES, None]]),
-    ("phone", "light"): (WIDTHS["phone"], "light", [[None, None, COLOUR_RULES], [OUTSIDE_ARTICLE, COLOUR_RULES, None]]),
-    ("phone", "dark"): (WIDTHS["phone"], "dark", [[OUTSIDE_ARTICLE, COLOUR_RULES, None]]),
+    ("desktop", "light"): (WIDTHS["desktop"], "light", [[None, None, COLOUR_RULES],
+                                                         [None, COLOUR_RULES, None, ONCE_PER_STYLE]]),
+    ("desktop", "dark"): (WIDTHS["desktop"], "dark", [[None, COLOUR_RULES, None, ONCE_PER_STYLE]]),
+    ("phone", "light"): (WIDTHS["phone"], "light", [[None, None, COLOUR_RULES],
+                                                     [OUTSIDE_ARTICLE, COLOUR_RULES, None, ONCE_PER_STYLE]]),
+    ("phone", "dark"): (WIDTHS["phone"], "dark", [[OUTSIDE_ARTICLE, COLOUR_RULES, None, ONCE_PER_STYLE]]),
 }
 
 
@@ -164,13 +169,13 @@ def test_the_stylesheet_check_finds_each_fault(css, fault):
 
 # A page with one of each fault the checks above look for, each colour-contrast fault where a view in VIEWS
 # looks for it: in the article in light or dark (or on a desktop only), outside it on a phone in light or dark.
-# {n} tells the pages apart.
+# {n} tells the pages apart, their faulty colours too (a style is checked once: ONCE_PER_STYLE).
 FAULTY_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Faulty {n}</title><style>
-@media (prefers-color-scheme: light) {{ .light-only {{ color: #ddd; background: #fff; }} }}
-@media (prefers-color-scheme: dark) {{ .dark-only {{ color: #222; background: #000; }} }}
-@media (min-width: 601px) {{ .desktop-only {{ color: #bbb; background: #fff; }} }}
-@media (max-width: 600px) and (prefers-color-scheme: light) {{ .phone-light {{ color: #ddd; background: #fff; }} }}
-@media (max-width: 600px) and (prefers-color-scheme: dark) {{ .phone-dark {{ color: #222; background: #000; }} }}
+@media (prefers-color-scheme: light) {{ .light-only {{ color: #dddd{n}{n}; background: #fff; }} }}
+@media (prefers-color-scheme: dark) {{ .dark-only {{ color: #2222{n}{n}; background: #000; }} }}
+@media (min-width: 601px) {{ .desktop-only {{ color: #bbbb{n}{n}; background: #fff; }} }}
+@media (max-width: 600px) and (prefers-color-scheme: light) {{.phone-light {{ color: #dddd{n}{n}; background: #fff }} }}
+@media (max-width: 600px) and (prefers-color-scheme: dark) {{.phone-dark {{ color: #2222{n}{n}; background: #000 }} }}
 </style></head><body><main><header><p id="phone-light-{n}" class="phone-light">Menu</p>
 <p id="phone-dark-{n}" class="phone-dark">Search</p></header><article><h1>Faulty {n}</h1>
 <p id="light-{n}" class="light-only">Hard to read in light mode.</p>
@@ -202,6 +207,49 @@ def test_the_checks_of_every_page_see_each_fault_in_its_own_view(browser, tmp_pa
         assert seen["images without alt"] == [f"https://tracker.invalid/pixel-{n}.png"]
         assert f"https://tracker.invalid/pixel-{n}.png" in seen["requests"]
         assert [e for e in seen["errors"] if "faulty on purpose" in e] == [f"page {n} is faulty on purpose"]
+
+
+# Grey text that is easy to read on white, on five pages one after another. Styled alike on the first two;
+# on the others something else puts a dark backdrop under the same text: an element it sits in, a positioned
+# element beside it, a positioned ::before.
+GREY_TEXT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Grey {n}</title><style>
+.grey {{ color: #595959; position: relative }} .dark {{ background: #333 }}
+.backdrop {{ position: absolute; inset: 0; background: #333 }}
+.with-before::before {{ content: ""; position: absolute; inset: 0; background: #333 }}
+</style></head><body><main><article><h1>Grey {n}</h1>
+<div id="box" class="{box}" style="position: relative">{before}<p id="grey-{n}" class="grey">Grey text.</p></div>
+</article></main></body></html>"""
+ON_WHITE = {"box": "", "before": ""}
+UNDER_GREY = {"same style as the first page": ON_WHITE, "in a dark box": {"box": "dark", "before": ""},
+              "beside a positioned backdrop": {"box": "", "before": '<div class="backdrop"></div>'}}
+
+
+def test_a_style_is_checked_once_and_again_wherever_something_else_could_change_its_colours(browser, tmp_path):
+    """ONCE_PER_STYLE: the second page's grey text is styled like the first's and not checked again; on the
+    later pages, the same text over a dark backdrop is checked, and found hard to read."""
+    urls = {}
+    for n, (case, page) in enumerate({"first page": ON_WHITE, **UNDER_GREY}.items()):
+        (tmp_path / f"grey-{n}.html").write_text(GREY_TEXT.format(n=n, **page), encoding="utf-8")
+        urls[case] = (tmp_path / f"grey-{n}.html").as_uri()
+    view = {("desktop", "light"): (WIDTHS["desktop"], "light", [[None, COLOUR_RULES, None, ONCE_PER_STYLE]])}
+    opened = open_all(browser, urls, view)
+    found = {case: [node["target"][0] for v in seen["violations"]["desktop", "light"] for node in v["nodes"]]
+             for case, seen in opened.items()}
+    assert found == {"first page": [], "same style as the first page": [], "in a dark box": ["#grey-2"],
+                     "beside a positioned backdrop": ["#grey-3"]}
+
+
+@pytest.mark.parametrize("case", ["over a positioned ::before", "under a background image"])
+def test_text_whose_backdrop_axe_cannot_see_from_its_style_is_always_checked(page, tmp_path, case):
+    """Where axe cannot tell the colours from the style (it reports them as needing review), STYLES gives no
+    style (null), so the text is checked on every page."""
+    box = {"over a positioned ::before": "with-before", "under a background image": ""}[case]
+    html = GREY_TEXT.format(n=0, box=box, before="")
+    if case == "under a background image":
+        html = html.replace('style="position: relative"', 'style="background-image: linear-gradient(#333, #444)"')
+    (tmp_path / "grey.html").write_text(html, encoding="utf-8")
+    page.goto((tmp_path / "grey.html").as_uri())
+    assert page.evaluate(STYLES, None)[1:] == [None]  # the heading has a style; the grey text none
 
 
 def test_keyboard_reaches_search_navigation_and_pdf(page, site):
