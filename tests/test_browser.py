@@ -148,7 +148,7 @@ def css_faults(css):
 def test_dark_mode_changes_colours_and_no_colour_depends_on_the_width():
     """What lets the dark views in VIEWS check less than the light ones: the handbook's stylesheets set no
     colour for a screen width, and dark mode sets colours only. If a page needs either, give the dark views
-    every rule on the whole page again (and make test takes about 15 s longer)."""
+    every rule on the whole page again (and make test takes longer)."""
     assert STYLESHEETS, "no stylesheets found"
     faults = [f"{css.name}: {fault}" for css in STYLESHEETS for fault in css_faults(css.read_text(encoding="utf-8"))]
     assert not faults, "\n".join(faults)
