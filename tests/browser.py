@@ -106,21 +106,26 @@ START_AXE = """(runs) => {
 }"""
 
 # Each style once. axe's colour rules (colour contrast; links told apart from text by colour alone) decide an
-# element's result from what is drawn under and in it: its text colour, size, weight and shadow, its link's
-# underline and the text around the link, the background colours of it and of the elements it sits in up to
-# the first opaque one, and the opacity and filters of all of those. Two elements alike in all of these get
-# the same result, so a run marked ONCE_PER_STYLE checks only the elements whose style no earlier page showed
-# in that view. STYLES lists the elements with text in the run's context (the visible ones: axe skips the
-# hidden) with the style of each, or null where something else could be drawn under the text: a positioned
-# element (or ::before, ::after) beside or around it before an opaque background, or a background image.
-# Those are checked on every page.
+# element's result from what is drawn under and in it: its text colour (fill and stroke too), size, weight and
+# shadow, whether its text is long enough to judge, whether it is disabled, the background colours of it and of
+# the elements it sits in up to the first opaque one with nothing translucent above, and the opacity, filters
+# and blending of all of those; for a link, also its fonts, borders and outline, and the block of text around it
+# as axe finds it (axe's isInTextBlock, copied) with that block's fonts, colours and backdrop. Two elements
+# alike in all of these get the same result, so a run marked ONCE_PER_STYLE checks only the elements whose
+# style no earlier page showed in that view. STYLES lists the elements with text in the run's context (the
+# visible ones: axe skips the hidden) with the style of each, or null where something else could be drawn under
+# the text: anything that paints a background (or a positioned box, or a positioned ::before or ::after) over
+# the text's lines without containing it, or a background image; and shadow roots, which it cannot read.
+# Those are checked on every page. A second reader tried 26 ways to hide a fault from it; the tests in
+# test_browser.py keep one of each kind.
 ONCE_PER_STYLE = "once per style"
-STYLES = """(exclude) => {
+STYLES = r"""(exclude) => {
     // Out of the flow, over or under other content: absolute and fixed. A sticky element stays over its own
     // container's background, so its text is judged as in the flow, but it is an overlay for other text.
     const positioned = (c) => c.position === "absolute" || c.position === "fixed";
     const drawn = (c) => c.content !== "none" && c.content !== "normal";
-    const opaque = (colour) => /^rgb\\(/.test(colour);
+    const opaque = (colour) => /^rgb\(/.test(colour);
+    const transparent = (colour) => /^rgba\(.*, 0\)$|^transparent$/.test(colour);
     // Where a positioned ::before or ::after is drawn: its containing block, moved by its offsets.
     const pseudoBox = (host, p) => {
         let block = host;
@@ -130,10 +135,14 @@ STYLES = """(exclude) => {
         const left = b.left + px(p.left, h.left - b.left), top = b.top + px(p.top, h.top - b.top);
         return new DOMRect(left, top, px(p.width, b.width), px(p.height, b.height));
     };
-    const overlays = [];  // [the element that draws it, the box it covers]
+    // [the element that draws it, a box it covers]: positioned boxes, and every box that paints a background
+    // (a negative margin, an offset or a transform can move one under text it does not contain), line by line.
+    const overlays = [];
     for (const e of document.body.querySelectorAll("*")) {
         const c = getComputedStyle(e);
         if (positioned(c) || c.position === "sticky") overlays.push([e, e.getBoundingClientRect()]);
+        else if (!transparent(c.backgroundColor) || c.backgroundImage !== "none")
+            for (const q of e.getClientRects()) overlays.push([e, q]);
         for (const pseudo of ["::before", "::after"]) {
             const p = getComputedStyle(e, pseudo);
             if (drawn(p) && positioned(p)) overlays.push([e, pseudoBox(e, p)]);
@@ -148,6 +157,7 @@ STYLES = """(exclude) => {
         if (!above.has(el)) above.set(el, compositing(getComputedStyle(el)) + "/" + blending(el.parentElement));
         return above.get(el);
     };
+    const noBlending = (text) => /^(1\|none\|normal\|none\/)*$/.test(text);
     const backdrop = (el) => {  // what EL and the elements it sits in draw under its text, or null
         if (!el) return "";
         if (under.has(el)) return under.get(el);
@@ -161,36 +171,78 @@ STYLES = """(exclude) => {
         }
         let result;
         if (unknown) result = null;
-        else if (opaque(c.backgroundColor)) result = own + "/" + blending(el.parentElement);
+        else if (opaque(c.backgroundColor) && noBlending(compositing(c) + "/" + blending(el.parentElement)))
+            result = own + "/" + blending(el.parentElement);
         else if (positioned(c)) result = null;
         else result = backdrop(el.parentElement) === null ? null : own + "/" + backdrop(el.parentElement);
         under.set(el, result);
         return result;
     };
+    // Links: the block of text axe compares a link with, and whether axe counts it as in running text.
+    const isBlock = (e, inlineBlock) => {
+        const d = getComputedStyle(e).display;
+        return ["block", "list-item", "table", "flex", "grid"].includes(d) || d.startsWith("table-")
+            || (inlineBlock && d === "inline-block");
+    };
     const block = (el) => {
         let b = el.parentElement;
-        while (b && getComputedStyle(b).display.startsWith("inline")) b = b.parentElement;
+        while (b && !isBlock(b, true)) b = b.parentElement;
         return b || el;
+    };
+    const WIDGET = "a[href], button, input, select, textarea, summary, [role=link], [role=button], [role=checkbox], "
+        + "[role=tab], [role=menuitem], [role=textbox], [role=switch]";
+    const inTextBlock = (link) => {  // axe 4.12's isInTextBlock
+        const d = getComputedStyle(link).display;
+        if (isBlock(link) || ["inline-block", "inline-flex", "inline-grid"].includes(d)) return false;
+        let root = link.parentElement;
+        while (root && !isBlock(root)) root = root.parentElement;
+        if (!root) return false;
+        let text = "", widget = "", state = 0;
+        const walk = (n) => {
+            if (n !== root) {
+                if (state === 2) return;
+                if (n.nodeType === 3) { text += n.nodeValue; return; }
+                if (n.nodeType !== 1) return;
+                if (n === link) state = 1;
+                const blk = isBlock(n);
+                if (blk || ["BR", "HR"].includes(n.nodeName)) { if (state === 0) text = widget = ""; else state = 2; }
+                if (blk || n.style.display === "none" || n.style.overflow === "hidden"
+                    || !["", "none"].includes(n.style.float) || !["", "relative"].includes(n.style.position)) return;
+                if (n.matches(WIDGET)) { widget += n.textContent; return; }
+            }
+            for (const c of n.childNodes) walk(c);
+        };
+        walk(root);
+        const clean = (t) => t.replace(/\s+/g, " ").trim();
+        return clean(text).length > clean(widget).length;
     };
     const elements = [], styles = [];
     for (const el of document.body.querySelectorAll("*")) {
         if (exclude && el.closest(exclude)) continue;
-        const hasText = el.tagName === "A" || ["INPUT", "SELECT", "TEXTAREA", "BUTTON"].includes(el.tagName)
-            || [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
-        if (!hasText) continue;
+        const own = [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join("")
+            .replace(/\s+/g, " ").trim();
+        const hasText = own || el.tagName === "A" || ["INPUT", "SELECT", "TEXTAREA", "BUTTON"].includes(el.tagName);
+        if (!hasText && !el.shadowRoot) continue;
         const r = el.getBoundingClientRect();
         if (!r.width || !r.height || !el.checkVisibility({visibilityProperty: true, opacityProperty: true})) continue;
         const s = getComputedStyle(el);
-        const style = [el.tagName, s.color, s.fontSize, s.fontWeight, s.textShadow, s.textDecorationLine,
-                       s.textDecorationStyle, s.textDecorationColor, s.borderBottomStyle, s.borderBottomWidth,
-                       s.borderBottomColor, s.webkitTextStrokeWidth];
+        const style = [el.tagName, s.color, s.webkitTextFillColor, s.webkitTextStrokeWidth, s.webkitTextStrokeColor,
+                       s.fontSize, s.fontWeight, s.textShadow, s.textDecorationLine, s.textDecorationStyle,
+                       s.textDecorationColor, s.borderBottomStyle, s.borderBottomWidth, s.borderBottomColor,
+                       // text axe does not judge (one character, symbols only) or leaves to review (disabled)
+                       /[\p{L}\p{N}].*[\p{L}\p{N}]/u.test(own) ? "" : "text:" + own,
+                       !!el.closest(':disabled, [aria-disabled="true"]') || !!el.closest("label")?.control?.disabled];
         if (el.tagName === "A") {
             const b = block(el), t = getComputedStyle(b);
-            style.push(t.color, t.fontWeight, t.textDecorationLine, b.textContent.trim() !== el.textContent.trim());
+            style.push(s.fontStyle, s.fontFamily.split(",")[0], s.borderTopStyle, s.borderTopWidth, s.borderTopColor,
+                       s.outlineStyle, s.outlineWidth, s.outlineColor, inTextBlock(el), t.color, t.fontWeight,
+                       t.fontSize, t.fontStyle, t.fontFamily.split(",")[0], t.textDecorationLine,
+                       t.textDecorationStyle, String(backdrop(b)));
         }
         const drawnUnder = backdrop(el);
         elements.push(el);
-        styles.push(drawnUnder === null || overlapped(el, r) ? null : style.join("|") + "/" + drawnUnder);
+        const unknown = el.shadowRoot || drawnUnder === null || [...el.getClientRects()].some(q => overlapped(el, q));
+        styles.push(unknown ? null : style.join("|") + "/" + drawnUnder);
     }
     window.__axeStyled = elements;
     return styles;

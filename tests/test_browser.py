@@ -187,9 +187,9 @@ FAULTY_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><tit
 
 def test_the_checks_of_every_page_see_each_fault_in_its_own_view(browser, tmp_path):
     """open_all, which the tests above rely on, finds what is wrong, on the page and in the view it is
-    wrong in: five pages, so that tabs are reused and pages load while others are checked."""
+    wrong in: three pages, so that a tab is reused and pages load while others are checked."""
     urls = {}
-    for n in range(5):
+    for n in range(3):
         faulty = tmp_path / f"faulty-{n}.html"
         faulty.write_text(FAULTY_PAGE.format(n=n), encoding="utf-8")
         urls[n] = faulty.as_uri()
@@ -209,34 +209,92 @@ def test_the_checks_of_every_page_see_each_fault_in_its_own_view(browser, tmp_pa
         assert [e for e in seen["errors"] if "faulty on purpose" in e] == [f"page {n} is faulty on purpose"]
 
 
-# Grey text that is easy to read on white, on five pages one after another. Styled alike on the first two;
-# on the others something else puts a dark backdrop under the same text: an element it sits in, a positioned
-# element beside it, a positioned ::before.
+# Grey text that is easy to read on white, in a box that may draw a dark backdrop under it.
 GREY_TEXT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Grey {n}</title><style>
-.grey {{ color: #595959; position: relative }} .dark {{ background: #333 }}
-.backdrop {{ position: absolute; inset: 0; background: #333 }}
+.grey {{ color: #595959; position: relative }}
 .with-before::before {{ content: ""; position: absolute; inset: 0; background: #333 }}
 </style></head><body><main><article><h1>Grey {n}</h1>
 <div id="box" class="{box}" style="position: relative">{before}<p id="grey-{n}" class="grey">Grey text.</p></div>
 </article></main></body></html>"""
-ON_WHITE = {"box": "", "before": ""}
-UNDER_GREY = {"same style as the first page": ON_WHITE, "in a dark box": {"box": "dark", "before": ""},
-              "beside a positioned backdrop": {"box": "", "before": '<div class="backdrop"></div>'}}
 
 
-def test_a_style_is_checked_once_and_again_wherever_something_else_could_change_its_colours(browser, tmp_path):
-    """ONCE_PER_STYLE: the second page's grey text is styled like the first's and not checked again; on the
-    later pages, the same text over a dark backdrop is checked, and found hard to read."""
+# ONCE_PER_STYLE against one of each way a second reader found to hide a fault behind a style seen before (26
+# tried): {case: (as first seen, passing; the same style with a fault axe finds)}. Each case's colours are
+# its own, so that the cases do not stand in for one another.
+NO_LINE = "text-decoration: none"
+HIDDEN_BEHIND_A_STYLE = {
+    "a box with a dark background around the text": (
+        '<div><p id="{id}" style="color: #585858">Grey text.</p></div>',
+        '<div style="background: #333"><p id="{id}" style="color: #585858">Grey text.</p></div>'),
+    "a positioned backdrop beside the text": (
+        '<div style="position: relative"><p id="{id}" style="color: #575757; position: relative">Grey.</p></div>',
+        '<div style="position: relative"><div style="position: absolute; inset: 0; background: #333"></div>'
+        '<p id="{id}" style="color: #575757; position: relative">Grey.</p></div>'),
+    "a background moved under the text by a negative margin": (
+        '<div style="height: 60px"></div><p id="{id}" style="color: #595959">Grey text here.</p>',
+        '<div style="height: 60px; background: #333"></div>'
+        '<p id="{id}" style="color: #595959; margin-top: -50px">Grey text here.</p>'),
+    "a see-through box with an opaque background, over another colour": (
+        '<div style="background: #000; padding: 4px"><p id="{id}" style="background: #000; opacity: .5; '
+        'color: #fff">Some text.</p></div>',
+        '<div style="background: #fff; padding: 4px"><p id="{id}" style="background: #000; opacity: .5; '
+        'color: #fff">Some text.</p></div>'),
+    "one character, too short for axe to judge, seen first": (
+        '<p><span id="{id}" style="color: #aaa">x</span></p>',
+        '<p><span id="{id}" style="color: #aaa">Longer words</span></p>'),
+    "a disabled control, which axe leaves to review, seen first": (
+        '<button id="{id}" disabled style="color: #a8a8a8; background: #fff; border: 1px solid #000">Go on</button>',
+        '<button id="{id}" style="color: #a8a8a8; background: #fff; border: 1px solid #000">Go on</button>'),
+    "a link whose text is in a child with its own colour, seen first": (
+        '<p>Running text <a id="{id}" href="#x" style="color: #a9a9a9"><span style="color: #000">the label</span>'
+        '</a> more running text.</p>',
+        '<p>Running text <a id="{id}" href="#x" style="color: #a9a9a9">the label</a> more running text.</p>'),
+    "a text fill colour": (
+        '<p id="{id}" style="color: #010101">Some text.</p>',
+        '<p id="{id}" style="color: #010101; -webkit-text-fill-color: #bbb">Some text.</p>'),
+    "a link with little text around it, seen first": (
+        f'<p><a id="{{id}}" href="#x" style="color: #333; {NO_LINE}">a fairly long link text here</a> and x</p>',
+        f'<p>Plenty of running text around <a id="{{id}}" href="#x" style="color: #333; {NO_LINE}">a fairly long '
+        'link text here</a> and more running text.</p>'),
+    "a link in a box of text that is inline-block": (
+        f'<p>Running text <span style="color: #6a6a6a">around <a id="{{id}}" href="#x" style="color: #767676; '
+        f'{NO_LINE}">the link</a> with more text</span> and more.</p>',
+        f'<p>Running text <span style="display: inline-block; color: #6a6a6a">around <a id="{{id}}" href="#x" '
+        f'style="color: #767676; {NO_LINE}">the link</a> with more text</span> and more.</p>'),
+    "a link in italic running text, seen in upright text first": (
+        f'<p style="font-style: italic">Running text <a id="{{id}}" href="#x" style="font-style: normal; '
+        f'color: #343434; {NO_LINE}">link</a> more running text.</p>',
+        f'<p>Running text <a id="{{id}}" href="#x" style="font-style: normal; color: #343434; {NO_LINE}">link</a> '
+        'more running text.</p>'),
+    "text in a shadow root, which STYLES cannot read": (
+        "",
+        '<div id="{id}"></div><script>document.getElementById("{id}").attachShadow({{mode: "open"}}).innerHTML = '
+        '"<p style=\'color: #bcbcbc\'>In a shadow root</p>"</script>'),
+}
+
+
+# And a fault on both pages, in the same style: checked, and found, on the first page only.
+REPEATED = '<p id="{id}" style="color: #c0c0c0">Pale text.</p>'
+
+
+def test_a_fault_in_a_style_seen_before_is_still_found(browser, tmp_path):
+    """Two pages: every case as first seen, then every case with its fault. The faults are all found; a fault
+    repeated in the same style is found on the first page only."""
     urls = {}
-    for n, (case, page) in enumerate({"first page": ON_WHITE, **UNDER_GREY}.items()):
-        (tmp_path / f"grey-{n}.html").write_text(GREY_TEXT.format(n=n, **page), encoding="utf-8")
-        urls[case] = (tmp_path / f"grey-{n}.html").as_uri()
+    cases = [*HIDDEN_BEHIND_A_STYLE, "repeated"]
+    for n, page in enumerate(["first", "faulty"]):
+        sections = "".join(f'<section style="margin: 40px 0">{pair[n].format(id=f"case-{i}")}</section>'
+                           for i, pair in enumerate([*HIDDEN_BEHIND_A_STYLE.values(), (REPEATED, REPEATED)]))
+        (tmp_path / f"{page}.html").write_text(
+            f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{page}</title></head><body>'
+            f'<main><h1>{page}</h1>{sections}</main></body></html>', encoding="utf-8")
+        urls[page] = (tmp_path / f"{page}.html").as_uri()
     view = {("desktop", "light"): (WIDTHS["desktop"], "light", [[None, COLOUR_RULES, None, ONCE_PER_STYLE]])}
     opened = open_all(browser, urls, view)
-    found = {case: [node["target"][0] for v in seen["violations"]["desktop", "light"] for node in v["nodes"]]
-             for case, seen in opened.items()}
-    assert found == {"first page": [], "same style as the first page": [], "in a dark box": ["#grey-2"],
-                     "beside a positioned backdrop": ["#grey-3"]}
+    found = {page: {cases[int(re.search(r"#case-(\d+)", str(node["target"])).group(1))]
+                    for v in seen["violations"]["desktop", "light"] for node in v["nodes"]}
+             for page, seen in opened.items()}
+    assert found == {"first": {"repeated"}, "faulty": set(HIDDEN_BEHIND_A_STYLE)}
 
 
 @pytest.mark.parametrize("case", ["over a positioned ::before", "under a background image"])
