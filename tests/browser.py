@@ -137,19 +137,31 @@ STYLES = r"""(exclude) => {
     };
     // [the element that draws it, a box it covers]: positioned boxes, and every box that paints a background
     // (a negative margin, an offset or a transform can move one under text it does not contain), line by line.
-    const overlays = [];
+    // Kept by bands of the page's height, so that a line is compared only with the boxes level with it.
+    const BAND = 256, bands = new Map(), across = (r) => {
+        const first = Math.floor(r.top / BAND), last = Math.floor(r.bottom / BAND);
+        return Array.from({length: last - first + 1}, (_, i) => first + i);
+    };
+    const overlay = (e, q) => {
+        if (!q.width || !q.height) return;
+        for (const band of across(q)) {
+            if (!bands.has(band)) bands.set(band, []);
+            bands.get(band).push([e, q]);
+        }
+    };
     for (const e of document.body.querySelectorAll("*")) {
         const c = getComputedStyle(e);
-        if (positioned(c) || c.position === "sticky") overlays.push([e, e.getBoundingClientRect()]);
+        if (positioned(c) || c.position === "sticky") overlay(e, e.getBoundingClientRect());
         else if (!transparent(c.backgroundColor) || c.backgroundImage !== "none")
-            for (const q of e.getClientRects()) overlays.push([e, q]);
+            for (const q of e.getClientRects()) overlay(e, q);
         for (const pseudo of ["::before", "::after"]) {
             const p = getComputedStyle(e, pseudo);
-            if (drawn(p) && positioned(p)) overlays.push([e, pseudoBox(e, p)]);
+            if (drawn(p) && positioned(p)) overlay(e, pseudoBox(e, p));
         }
     }
-    const overlapped = (el, r) => overlays.some(([host, q]) => !host.contains(el) && !el.contains(host)
-        && q.width && q.height && r.left < q.right && q.left < r.right && r.top < q.bottom && q.top < r.bottom);
+    const overlapped = (el, r) => across(r).some(band => (bands.get(band) || []).some(([host, q]) =>
+        !host.contains(el) && !el.contains(host)
+        && r.left < q.right && q.left < r.right && r.top < q.bottom && q.top < r.bottom));
     const compositing = (c) => [c.opacity, c.filter, c.mixBlendMode, c.backdropFilter].join("|");
     const above = new Map(), under = new Map();
     const blending = (el) => {  // what the elements from EL up do to all they contain
