@@ -12,7 +12,7 @@ import zipfile
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import DOCS, EPUB, TOPIC_PAGES, article, html_page
+from conftest import DOCS, EPUB, TOPIC_PAGES, article, bookmarks, html_page
 
 MIN_QUESTIONS = 25
 MAX_WORDS = 80
@@ -166,8 +166,7 @@ def test_topic_page_links_to_the_questions(built, page):
 
 def _chapter_pages(reader, title):
     """The page numbers of the PDF chapter with this title, from the PDF's bookmarks."""
-    top = [(re.sub(r"^(Chapter \d+|Appendix [A-Z]) ", "", item.title), reader.get_destination_page_number(item))
-           for item in reader.outline if not isinstance(item, list)]
+    top = [(re.sub(r"^(Chapter \d+|Appendix [A-Z]) ", "", title), page) for title, page, _ in bookmarks(reader)]
     starts = [page for name, page in top if name == title]
     assert starts, f"no chapter '{title}' in the PDF's bookmarks: {[name for name, _ in top]}"
     later = [page for _, page in top if page > starts[0]]

@@ -87,10 +87,10 @@ def test_crisis_snippet_cites_each_helpline():
 
 def _pdf_links(page):
     uris = set()
-    for annot in page.get("/Annots") or []:
-        action = annot.get_object().get("/A")
-        if action is not None and action.get_object().get("/S") == "/URI":
-            uris.add(str(action.get_object()["/URI"]))
+    for annot in page.obj.get("/Annots") or []:
+        action = annot.get("/A")
+        if action is not None and action.get("/S") == "/URI":
+            uris.add(str(action["/URI"]))
     return uris
 
 
