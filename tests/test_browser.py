@@ -28,6 +28,8 @@ QUERIES = {
                   "how ketamine works", "AMPA"],
     "benefits-and-risks": ["side effects", "side effect", "dissociation", "blood pressure", "nausea",
                            "bladder", "cystitis", "misuse", "cost"],
+    "safety": ["who should not take ketamine", "can I drive", "breastfeeding", "heart problems", "liver",
+               "teenagers", "older people", "suicidal thoughts"],
     "patient-stories": ["story", "stories", "experience", "testimonial", "anecdote"],
     "future-research": ["future", "research", "clinical trials", "dosing", "psychotherapy",
                         "long-term safety"],
