@@ -84,6 +84,7 @@ handbook_regulator_hosts = [
     "fda.gov", "www.fda.gov", "www.accessdata.fda.gov", "dailymed.nlm.nih.gov",  # US regulator, labels
     "www.ema.europa.eu", "ec.europa.eu",  # EU
     "www.nice.org.uk", "www.gov.uk", "products.mhra.gov.uk", "www.medicines.org.uk",  # UK
+    "www.scottishmedicines.org.uk",  # Scotland's advice on medicines for NHS Scotland, as NICE's for England
     "www.govinfo.gov", "www.federalregister.gov", "www.deadiversion.usdoj.gov", "www.dea.gov",  # US rules
     "www.nhs.uk",  # NHS medicines pages: national medicines information, for examples of medicine names
 ]

@@ -43,7 +43,7 @@ FACTS = [
     ("safety", "an arteriovenous malformation"),
     ("safety", "had a bleed inside the brain"),
     ("safety", "an allergy to esketamine, to ketamine"),
-    ("safety", "heart attack or other serious heart or blood vessel event in the last six weeks"),
+    ("safety", "heart attack or other heart or blood vessel event in the last six weeks"),
     ("safety", "Treat only if the benefit outweighs the risk"),
     ("safety", "may harm an unborn baby, so it is not recommended in pregnancy"),
     ("safety", "breastfeeding is not recommended"),
