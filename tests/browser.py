@@ -119,6 +119,8 @@ START_AXE = """(runs) => {
 # Those are checked on every page. A second reader tried 26 ways to hide a fault from it; the tests in
 # test_browser.py keep one of each kind.
 ONCE_PER_STYLE = "once per style"
+# The axe whose isInTextBlock STYLES copies: when axe is upgraded, compare the two and update this.
+STYLES_FOLLOWS_AXE = "4.12"
 STYLES = r"""(exclude) => {
     // Out of the flow, over or under other content: absolute and fixed. A sticky element stays over its own
     // container's background, so its text is judged as in the flow, but it is an overlay for other text.

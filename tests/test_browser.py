@@ -11,7 +11,7 @@ import re
 import pytest
 import tinycss2
 from axe_playwright_python.base import AxeResults
-from browser import ONCE_PER_STYLE, STYLES, open_all, pages, ranked
+from browser import ONCE_PER_STYLE, STYLES, STYLES_FOLLOWS_AXE, open_all, pages, ranked
 from conftest import ALL_PAGES, DOCS, HTML
 
 pytestmark = pytest.mark.browser
@@ -297,6 +297,16 @@ def test_a_fault_in_a_style_seen_before_is_still_found(browser, tmp_path):
                     for v in seen["violations"]["desktop", "light"] for node in v["nodes"]}
              for page, seen in opened.items()}
     assert found == {"first": {"repeated"}, "faulty": set(HIDDEN_BEHIND_A_STYLE)}
+
+
+def test_styles_follows_the_axe_the_tests_run():
+    """STYLES copies axe's test of whether a link is in running text: a new axe may have changed it."""
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    version = re.search(r"axe v(\d+\.\d+)", AXE_SCRIPT[:300]).group(1)
+    assert version == STYLES_FOLLOWS_AXE, (
+        f"axe is now {version}: compare its isInTextBlock with the copy in tests/browser.py (STYLES), "
+        "then set STYLES_FOLLOWS_AXE")
 
 
 @pytest.mark.parametrize("case", ["over a positioned ::before", "under a background image"])
