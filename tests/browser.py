@@ -334,7 +334,9 @@ class Tab:
 
 def open_all(browser, pages, views):
     """PAGES: {name: url}; VIEWS: {view: ((width, height), colour scheme[, axe's runs])}, each run
-    [context, only these rules, all but these rules] (None: the whole page, every rule), EVERYTHING by default.
+    [context, only these rules, all but these rules[, ONCE_PER_STYLE]] (None: the whole page, every rule),
+    EVERYTHING by default. The pages are checked in order, so ONCE_PER_STYLE checks a style on the first
+    page that shows it.
 
     Returns {name: what the page showed, with axe's violations by view}. LOADING_AHEAD pages load
     while AXE_AT_ONCE pages are checked by axe, each in its own tab and renderer process."""
