@@ -211,13 +211,17 @@ def test_the_checks_of_every_page_see_each_fault_in_its_own_view(browser, tmp_pa
         assert [e for e in seen["errors"] if "faulty on purpose" in e] == [f"page {n} is faulty on purpose"]
 
 
-# Grey text that is easy to read on white, in a box that may draw a dark backdrop under it.
-GREY_TEXT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Grey {n}</title><style>
+# Grey text that is easy to read on white, in a box that draws a dark backdrop axe cannot read from the style.
+GREY_TEXT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Grey</title><style>
 .grey {{ color: #595959; position: relative }}
 .with-before::before {{ content: ""; position: absolute; inset: 0; background: #333 }}
-</style></head><body><main><article><h1>Grey {n}</h1>
-<div id="box" class="{box}" style="position: relative">{before}<p id="grey-{n}" class="grey">Grey text.</p></div>
+</style></head><body><main><article><h1>Grey</h1>
+<div class="{box}" style="{style}"><p class="grey">Grey text.</p></div>
 </article></main></body></html>"""
+BACKDROPS_NOT_IN_THE_STYLE = {
+    "over a positioned ::before": {"box": "with-before", "style": "position: relative"},
+    "under a background image": {"box": "", "style": "background-image: linear-gradient(#333, #444)"},
+}
 
 
 # ONCE_PER_STYLE against one of each way a second reader found to hide a fault behind a style seen before (26
@@ -309,14 +313,11 @@ def test_styles_follows_the_axe_the_tests_run():
         "then set STYLES_FOLLOWS_AXE")
 
 
-@pytest.mark.parametrize("case", ["over a positioned ::before", "under a background image"])
+@pytest.mark.parametrize("case", BACKDROPS_NOT_IN_THE_STYLE)
 def test_text_whose_backdrop_axe_cannot_see_from_its_style_is_always_checked(page, tmp_path, case):
     """Where axe cannot tell the colours from the style (it reports them as needing review), STYLES gives no
     style (null), so the text is checked on every page."""
-    box = {"over a positioned ::before": "with-before", "under a background image": ""}[case]
-    html = GREY_TEXT.format(n=0, box=box, before="")
-    if case == "under a background image":
-        html = html.replace('style="position: relative"', 'style="background-image: linear-gradient(#333, #444)"')
+    html = GREY_TEXT.format(**BACKDROPS_NOT_IN_THE_STYLE[case])
     (tmp_path / "grey.html").write_text(html, encoding="utf-8")
     page.goto((tmp_path / "grey.html").as_uri())
     assert page.evaluate(STYLES, None)[1:] == [None]  # the heading has a style; the grey text none
