@@ -24,6 +24,7 @@ from . import (
     readability,
     safety,
     search,
+    speed,
     structured_data,
     studies,
     util,
@@ -47,6 +48,7 @@ def setup(app):
     books.setup(app)
     pdf.setup(app)
     structured_data.setup(app)
+    speed.setup(app)
     util.drop_myst_settings_line()  # quieter output: no MyST settings dump on every build
     util.skip_the_collection_at_exit()
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 4}
