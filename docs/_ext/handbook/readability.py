@@ -34,6 +34,7 @@ DEFAULT_GRADES = {"key points": 7, "body": 9, "answer": 7}
 NOT_PROSE_NODES = (nodes.title, nodes.table, nodes.literal_block, nodes.term, nodes.rubric, nodes.comment,
                    nodes.citation, nodes.raw, nodes.system_message, nodes.target)
 NOT_PROSE_CLASSES = {"disclaimer", "crisis-first", "evidence", "review-dates", "bibtex-citation", "no-search"}
+BLOCKS = (nodes.paragraph, nodes.caption)  # what is measured, each ending as a sentence
 SENTENCE_END = re.compile(r"[.!?][\"'”’)]*$")
 WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 
@@ -49,10 +50,13 @@ def is_citation(node):
 
 def text_without_citations(node):
     """The node's text with citations left out, and the brackets and spaces they leave behind tidied."""
-    parts = []
-    for child in node.findall(nodes.Text):
-        if not any(is_citation(parent) for parent in ancestors(child, stop=node)):
+    parts, stack = [], list(reversed(node.children))
+    while stack:  # the text nodes in document order, not going into a citation
+        child = stack.pop()
+        if isinstance(child, nodes.Text):
             parts.append(child.astext())
+        elif isinstance(child, nodes.Element) and not is_citation(child):
+            stack.extend(reversed(child.children))
     text = re.sub(r"\s+", " ", " ".join(parts))
     text = re.sub(r"\(\s*[;,]?\s*\)", "", text)
     return re.sub(r"\s+([.,;:!?)])", r"\1", text).strip()
@@ -65,17 +69,36 @@ def ancestors(node, stop):
         node = node.parent
 
 
+def is_left_out(element, classes):
+    return isinstance(element, NOT_PROSE_NODES) or bool(classes & set(element.get("classes", ())))
+
+
 def left_out(node, root, classes=NOT_PROSE_CLASSES):
-    return any(isinstance(a, NOT_PROSE_NODES) or classes & set(a.get("classes", []))
-               for a in [node, *ancestors(node, stop=root)] if isinstance(a, nodes.Element))
+    return any(is_left_out(a, classes) for a in [node, *ancestors(node, stop=root)] if isinstance(a, nodes.Element))
+
+
+def prose_blocks(node, root, classes):
+    """The paragraphs and captions in NODE (NODE too), in document order, that are not left out: neither they nor
+    an element between them and ROOT (as `left_out` looks). One walk of the tree, not going into an element
+    left out."""
+    if node is not root and left_out(node, root, classes):
+        return  # every block in NODE sits in it
+    if isinstance(node, BLOCKS) and not left_out(node, root, classes):
+        yield node
+    stack = [child for child in reversed(node.children) if isinstance(child, nodes.Element)]
+    while stack:
+        element = stack.pop()
+        if is_left_out(element, classes):
+            continue
+        if isinstance(element, BLOCKS):
+            yield element
+        stack.extend(child for child in reversed(element.children) if isinstance(child, nodes.Element))
 
 
 def sentences(node, root, classes=NOT_PROSE_CLASSES):
     """(line, text) of each paragraph or caption in NODE that is running prose, each ending as a sentence;
     CLASSES: the classes of the elements left out."""
-    for block in node.findall(lambda n: isinstance(n, (nodes.paragraph, nodes.caption))):
-        if left_out(block, root, classes):
-            continue
+    for block in prose_blocks(node, root, classes):
         text = text_without_citations(block)
         if not re.search(r"\w", text):
             continue
