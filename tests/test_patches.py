@@ -258,3 +258,59 @@ def test_the_patches_module_is_the_only_one_that_replaces_third_party_code():
         for sign in (".load_indexer =", ".freeze =", ".stem =", "entry_points =", "from_latex =", ".parallel =",
                      ".format_entry ="):
             assert sign not in text, f"{module.name} changes third-party code ({sign!r}); move it to patches.py"
+
+
+# -- textstat -------------------------------------------------------------------------------------------
+
+
+def test_textstat_still_asks_pyphen_for_every_word_it_counts():
+    """When this fails, textstat counts each word once itself: drop count_each_word_once."""
+    import textstat
+    from pyphen import Pyphen
+
+    counter = textstat.textstat.__class__()  # a fresh textstatistics, with its own unpatched Pyphen
+    counter.pyphen = Pyphen(lang="en_US")
+    asked = []
+    positions = counter.pyphen.positions
+    counter.pyphen.positions = lambda word: asked.append(word) or positions(word)
+    counter.syllable_count("Anxiety and anxiety again.")
+    assert asked.count("anxiety") == 2
+
+
+def test_with_the_patch_each_word_s_syllables_are_counted_the_same_and_once():
+    import textstat
+    from pyphen import Pyphen
+
+    patches.count_each_word_once()
+    hyphenation = textstat.textstat.pyphen
+    assert hyphenation.positions.cache_info  # kept
+    text = "Ketamine can ease anxiety quickly; the benefit of ketamine fades within a week or two."
+    unpatched = textstat.textstat.__class__()
+    unpatched.pyphen = Pyphen(lang="en_US")
+    assert textstat.syllable_count(text) == unpatched.syllable_count(text)
+    assert textstat.flesch_kincaid_grade(text) == unpatched.flesch_kincaid_grade(text)
+    hits = hyphenation.positions.cache_info().hits
+    textstat.textstat.syllable_count.cache_clear()  # textstat keeps whole texts too: count this one again
+    textstat.syllable_count(text)
+    assert hyphenation.positions.cache_info().hits > hits
+
+
+def test_textstat_still_imports_pkg_resources_and_gets_the_real_module_when_it_reads_a_word_list():
+    """When the first assertion fails, textstat no longer imports pkg_resources: drop defer_pkg_resources."""
+    import textstat  # noqa: F401
+
+    source = inspect.getsource(sys.modules["textstat.textstat"])
+    assert "\nimport pkg_resources\n" in source
+    stand_in = patches.ImportedOnFirstUse("json")
+    assert stand_in.dumps([1]) == "[1]"  # the real module's name, imported when first read
+
+
+def test_building_loads_no_pkg_resources():
+    """The handbook's build imports textstat but never reads pkg_resources: not loaded (a fresh process)."""
+    import subprocess
+
+    code = ("import sys; sys.path.insert(0, 'docs/_ext'); import handbook, textstat; "
+            "textstat.flesch_kincaid_grade('Short words help. So do short sentences.'); "
+            "print(type(sys.modules['pkg_resources']).__name__, 'jaraco.text' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=HERE.parent, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["ImportedOnFirstUse", "False"], out

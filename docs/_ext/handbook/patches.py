@@ -23,7 +23,11 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import importlib.util
+import inspect
 import os
+import sys
+import types
 
 from .upstream import Patch, UpstreamChanged, fingerprint, resolve, source_of  # noqa: F401  (re-exported)
 
@@ -334,6 +338,44 @@ def forget_resolved_citations(app, env):
 # -- textstat -------------------------------------------------------------------------------------------
 
 
+def defer_pkg_resources():
+    """Put a lazily loaded `pkg_resources` in `sys.modules`, so that importing textstat does not load it.
+
+    Fixes: speed (and a deprecation warning). textstat 0.7.4 imports setuptools' `pkg_resources` when it
+    is imported, for its lists of easy words, which only readability formulas the handbook does not use
+    read; loading it (and `packaging`, `jaraco`, `platformdirs`) took 28 ms of every build, a one-page
+    edit's included. A stand-in takes its place and imports it when a name of it is first read, if ever:
+    a code path that reads the lists gets the real module.
+    Called by readability.py just before it imports textstat; does nothing when pkg_resources is already
+    imported or is not installed.
+    Written for: textstat 0.7.4.
+    Upstream: textstat 0.7.5 and later read their resources another way but require NLTK, which the
+    handbook avoids (its grades are counted offline with pyphen). Nothing to report.
+    """
+    if "pkg_resources" not in sys.modules and importlib.util.find_spec("pkg_resources") is not None:
+        sys.modules["pkg_resources"] = ImportedOnFirstUse("pkg_resources")
+
+
+class ImportedOnFirstUse(types.ModuleType):
+    """A stand-in for a module, in `sys.modules`, that imports the module when one of its names is first read
+    (importlib's LazyLoader loads it as soon as `import` looks at the stand-in's `__spec__`)."""
+
+    def __getattr__(self, name):
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+def _textstat_imports_pkg_resources_only_for_easy_words():
+    import textstat  # noqa: F401  (its module textstat.textstat)
+
+    uses = [line for line in inspect.getsource(sys.modules["textstat.textstat"]).splitlines()
+            if "pkg_resources" in line]
+    if uses != ["import pkg_resources", *["                    for ln in pkg_resources.resource_stream("] * 2]:
+        return "textstat uses pkg_resources in new places: check that loading it lazily is still right"
+    return None
+
+
 def count_each_word_once():
     """Keep each word's hyphenation points for the process, for textstat's syllable count.
 
@@ -421,6 +463,13 @@ PATCHES = (
             "sphinxcontrib.bibtex.style.template:SphinxReferenceText.render": "b7623e822e1c3b9a",
             "sphinx.util.nodes:make_refnode": "23007e5be017b53b",
         },
+    ),
+    Patch(
+        name="pkg_resources loaded only if textstat uses it",
+        apply=defer_pkg_resources,
+        package="textstat", written_for="0.7.4",
+        relies_on={"textstat.textstat:textstatistics._textstatistics__get_lang_easy_words": "cb66b1de6526acd9"},
+        check=_textstat_imports_pkg_resources_only_for_easy_words,
     ),
     Patch(
         name="each word's syllables counted once per process",

@@ -23,9 +23,11 @@ import warnings
 
 from docutils import nodes
 
+from .patches import defer_pkg_resources
 from .structured_data import questions
 from .util import warn
 
+defer_pkg_resources()  # textstat imports pkg_resources for word lists the grade never reads (patches.py)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # textstat 0.7.4 imports pkg_resources, which warns it is deprecated
     import textstat
