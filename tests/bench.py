@@ -36,6 +36,13 @@ PEAK_RSS = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], chec
 # Bare Sphinx + MyST: the handbook's Markdown settings and excluded folders, nothing else.
 BARE_CONF = ('project = "bare"\nextensions = ["myst_parser"]\nmyst_enable_extensions = ["colon_fence", "deflist"]\n'
              'exclude_patterns = ["_snippets", "_ext", "_templates", "_latex"]\n')
+# The same third-party extensions and theme as the handbook, none of its own code (docs/_ext): what the
+# handbook's own checks and speed-ups add or save, beside what the extensions and theme cost.
+STOCK_CONF = BARE_CONF.replace('"bare"', '"stock"').replace(
+    '["myst_parser"]', '["myst_parser", "sphinx_design", "sphinx.ext.graphviz", "sphinxcontrib.bibtex", '
+    '"sphinxext.opengraph", "notfound.extension"]') + (
+    'html_theme = "furo"\nbibtex_bibfiles = ["references.bib"]\nbibtex_reference_style = "author_year"\n'
+    'bibtex_default_style = "plain"\nbibtex_tooltips = False\nogp_site_url = "https://example.org/"\n')
 
 
 def timed(cmd, env=None):
@@ -99,6 +106,12 @@ def build_times(work):
     bare_out = work / "bare" / "out"
     # -j auto, as make passes it to the handbook's build.
     bare = [*SPHINX, "-M", "html", str(bare_src), str(bare_out), "-q", "-j", "auto"]
+    stock_src = work / "stock" / "docs"
+    shutil.copytree(bare_src, stock_src)
+    copy_included_files(work / "stock")
+    (stock_src / "conf.py").write_text(STOCK_CONF)
+    stock_out = work / "stock" / "out"
+    stock = [*SPHINX, "-M", "html", str(stock_src), str(stock_out), "-q", "-j", "auto"]
 
     def edit_one_page(docs):
         page = docs / "mechanism.md"
@@ -111,6 +124,8 @@ def build_times(work):
     rows = {}
     rows["cold HTML (handbook, make html)"], rows["cold HTML (bare Sphinx + MyST)"] = side_by_side(
         make("html"), bare, clean, lambda: shutil.rmtree(bare_out, ignore_errors=True))
+    rows["cold HTML (its extensions, no own code)"] = median_of(
+        stock, lambda: shutil.rmtree(stock_out, ignore_errors=True))
     rows["incremental HTML (one page edited)"], rows["incremental HTML (bare, same edit)"] = side_by_side(
         make("html"), bare, edit_one_page(project / "docs"), edit_one_page(bare_src))
     rows["PDF (make pdf, cold)"] = median_of(make("pdf"), clean)
@@ -264,6 +279,9 @@ def main():
                                       "incremental HTML (bare, same edit)", "<= 1.15x")):
         ratio, cpu = (builds[mine][i] / builds[theirs][i] for i in (0, 2))
         print(f"{what + ' HTML ratio handbook / bare':40} {ratio:8.2f}x (CPU time {cpu:.2f}x)  {goal}")
+    stock = builds["cold HTML (its extensions, no own code)"][0]
+    print(f"{'cold HTML ratio handbook / its extensions':40} "
+          f"{builds['cold HTML (handbook, make html)'][0] / stock:8.2f}x")
     print()
     if grown:
         pages, rows = grown

@@ -306,11 +306,62 @@ def test_textstat_still_imports_pkg_resources_and_gets_the_real_module_when_it_r
 
 
 def test_building_loads_no_pkg_resources():
-    """The handbook's build imports textstat but never reads pkg_resources: not loaded (a fresh process)."""
+    """The handbook grades pages with textstat but never reads pkg_resources: not loaded (a fresh process)."""
     import subprocess
 
-    code = ("import sys; sys.path.insert(0, 'docs/_ext'); import handbook, textstat; "
-            "textstat.flesch_kincaid_grade('Short words help. So do short sentences.'); "
+    code = ("import sys; sys.path.insert(0, 'docs/_ext'); from handbook import readability; "
+            "readability.grade('Short words help. So do short sentences.'); "
             "print(type(sys.modules['pkg_resources']).__name__, 'jaraco.text' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=HERE.parent, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["ImportedOnFirstUse", "False"], out
+
+
+# -- pyphen ---------------------------------------------------------------------------------------------
+
+
+def _fresh_hyphenation(monkeypatch, doctreedir):
+    """Run keep_hyphenation_patterns as a new process would (pyphen's in-memory cache empty); return pyphen's
+    dictionary object it made, and how many times pyphen parsed the .dic file."""
+    import pyphen
+
+    parsed = []
+    parse = pyphen.HyphDict.__init__
+    monkeypatch.setattr(pyphen, "hdcache", {})
+    monkeypatch.setattr(pyphen.HyphDict, "__init__", lambda self, path: parsed.append(path) or parse(self, path))
+    patches.keep_hyphenation_patterns(types.SimpleNamespace(doctreedir=doctreedir))
+    dictionary = pyphen.LANGUAGES[pyphen.language_fallback("en_US")]
+    return pyphen.hdcache[dictionary], len(parsed)
+
+
+def test_hyphenation_patterns_are_parsed_once_kept_and_give_the_same_syllables(monkeypatch, tmp_path):
+    from pyphen import HyphDict, LANGUAGES
+
+    first, parsed = _fresh_hyphenation(monkeypatch, tmp_path)
+    assert parsed == 1 and (tmp_path / patches.HYPHENATION_KEPT).is_file()
+    again, parsed = _fresh_hyphenation(monkeypatch, tmp_path)
+    assert parsed == 0, "the kept patterns were not used"
+    fresh = HyphDict(LANGUAGES["en_US"])
+    words = "ketamine anxiety benzodiazepine esketamine dissociation hyphenation understandable a".split()
+    assert [again.positions(w) for w in words] == [fresh.positions(w) for w in words]
+    assert again.patterns == fresh.patterns and again.maxlen == fresh.maxlen
+
+
+def test_kept_hyphenation_patterns_are_parsed_again_when_stale_or_unreadable(monkeypatch, tmp_path):
+    import pickle
+
+    _fresh_hyphenation(monkeypatch, tmp_path)
+    kept = tmp_path / patches.HYPHENATION_KEPT
+    stamp, patterns, maxlen = pickle.loads(kept.read_bytes())
+    kept.write_bytes(pickle.dumps((("0.0.1", *stamp[1:]), patterns, maxlen)))  # another pyphen's
+    assert _fresh_hyphenation(monkeypatch, tmp_path)[1] == 1
+    assert pickle.loads(kept.read_bytes())[0] == stamp  # kept again, with this pyphen's stamp
+    kept.write_bytes(b"not a pickle")
+    assert _fresh_hyphenation(monkeypatch, tmp_path)[1] == 1
+
+
+def test_pyphen_still_parses_its_dictionary_in_every_new_process():
+    """When this fails, pyphen keeps parsed patterns itself: drop keep_hyphenation_patterns."""
+    import pyphen
+
+    source = inspect.getsource(pyphen.HyphDict.__init__)
+    assert "read_text" in source and "pickle" not in inspect.getsource(pyphen)

@@ -346,8 +346,8 @@ def defer_pkg_resources():
     read; loading it (and `packaging`, `jaraco`, `platformdirs`) took 28 ms of every build, a one-page
     edit's included. A stand-in takes its place and imports it when a name of it is first read, if ever:
     a code path that reads the lists gets the real module.
-    Called by readability.py just before it imports textstat; does nothing when pkg_resources is already
-    imported or is not installed.
+    Called by setup and by readability.py, before either imports textstat; does nothing when pkg_resources
+    is already imported or is not installed.
     Written for: textstat 0.7.4.
     Upstream: textstat 0.7.5 and later read their resources another way but require NLTK, which the
     handbook avoids (its grades are counted offline with pyphen). Nothing to report.
@@ -394,6 +394,52 @@ def count_each_word_once():
     hyphenation = textstat.textstat.pyphen
     if not hasattr(hyphenation.positions, "cache_info"):
         hyphenation.positions = functools.lru_cache(maxsize=None)(hyphenation.positions)
+
+
+# -- pyphen --------------------------------------------------------------------------------------------
+
+HYPHENATION_KEPT = "handbook-hyphenation.pickle"  # in the build's doctree folder
+
+
+def keep_hyphenation_patterns(app):
+    """Give pyphen the English hyphenation patterns as an earlier build parsed them, kept in the build folder.
+
+    Fixes: speed. textstat, which readability.py grades pages with, makes a pyphen dictionary for en_US
+    when it is imported; pyphen parses the 11,000 patterns of its bundled `hyph_en_US.dic` each time:
+    44 ms of every build, a one-page edit's included. Unpickled, the same patterns take 4 ms. They are kept
+    beside the doctrees with the pyphen version and the dictionary file's size and time, and parsed again
+    when any of them differs or the file cannot be read (a clean build parses them, and keeps them).
+    Called by setup before anything imports textstat (readability.py imports it when it first grades).
+    Written for: pyphen 0.18.1 (`HyphDict`: `patterns`, `cache`, `maxlen`; the module's `hdcache`).
+    Upstream: none known; a speed-up, not a bug. Suggestion for pyphen:
+        `HyphDict.__init__` parses the .dic file on every process start. Shipping the parsed patterns
+        (or caching them on disk) would make `Pyphen(lang=...)` ten times faster to create.
+    """
+    import pickle
+
+    import pyphen
+
+    dictionary = pyphen.LANGUAGES[pyphen.language_fallback("en_US")]
+    if dictionary in pyphen.hdcache:
+        return
+    stat = os.stat(str(dictionary))
+    stamp = (importlib.metadata.version("pyphen"), str(dictionary), stat.st_size, stat.st_mtime_ns)
+    kept = os.path.join(str(app.doctreedir), HYPHENATION_KEPT)
+    try:
+        with open(kept, "rb") as file:
+            kept_stamp, patterns, maxlen = pickle.load(file)  # noqa: S301 (the build's own file)
+    except (OSError, EOFError, ValueError, TypeError, AttributeError, pickle.UnpicklingError):
+        kept_stamp = None
+    if kept_stamp == stamp:
+        hyphenation = object.__new__(pyphen.HyphDict)
+        hyphenation.patterns, hyphenation.cache, hyphenation.maxlen = patterns, {}, maxlen
+    else:
+        hyphenation = pyphen.HyphDict(dictionary)
+        os.makedirs(str(app.doctreedir), exist_ok=True)
+        with open(kept + ".new", "wb") as file:
+            pickle.dump((stamp, hyphenation.patterns, hyphenation.maxlen), file, pickle.HIGHEST_PROTOCOL)
+        os.replace(kept + ".new", kept)
+    pyphen.hdcache[dictionary] = hyphenation
 
 
 # -- The list -------------------------------------------------------------------------------------
@@ -481,6 +527,13 @@ PATCHES = (
         },
     ),
     Patch(
+        name="hyphenation patterns parsed once and kept",
+        apply=keep_hyphenation_patterns,
+        package="pyphen", written_for="0.18.1",
+        relies_on={"pyphen:HyphDict.__init__": "ded3bdcdf58f9d38", "pyphen:HyphDict.positions": "74d3837eaee5ba1b",
+                   "pyphen:Pyphen.__init__": "1c1b59c951875735"},
+    ),
+    Patch(
         name="LaTeX names decoded once per build",
         apply=cache_names_from_latex,
         package="pybtex", written_for="0.26.1",
@@ -498,6 +551,9 @@ def setup(app):
     """Check every patch against the installed code, then apply them. A patch that no longer fits stops
     the build with its message alone (raised as an exception, Sphinx would wrap it in a crash report that
     asks for a bug report to Sphinx)."""
+    # Before anything imports textstat (verify_all does), which makes its pyphen dictionary at import.
+    defer_pkg_resources()
+    keep_hyphenation_patterns(app)
     try:
         verify_all()
     except UpstreamChanged as err:

@@ -27,10 +27,16 @@ from .patches import defer_pkg_resources
 from .structured_data import questions
 from .util import warn
 
-defer_pkg_resources()  # textstat imports pkg_resources for word lists the grade never reads (patches.py)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # textstat 0.7.4 imports pkg_resources, which warns it is deprecated
-    import textstat
+
+def textstat():
+    """textstat, imported when a page is first graded: by then the handbook's setup has given pyphen its
+    hyphenation patterns (patches.keep_hyphenation_patterns), which textstat's import would otherwise parse."""
+    defer_pkg_resources()  # textstat imports pkg_resources for word lists the grade never reads (patches.py)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # in case pkg_resources is loaded: it warns that it is deprecated
+        import textstat
+
+    return textstat
 
 DEFAULT_GRADES = {"key points": 7, "body": 9, "answer": 7}
 NOT_PROSE_NODES = (nodes.title, nodes.table, nodes.literal_block, nodes.term, nodes.rubric, nodes.comment,
@@ -42,7 +48,7 @@ WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 
 
 def grade(text):
-    return textstat.flesch_kincaid_grade(text) if text.strip() else 0.0
+    return textstat().flesch_kincaid_grade(text) if text.strip() else 0.0
 
 
 def is_citation(node):
@@ -129,7 +135,7 @@ def check_reading_level(app, doctree, docname):
     body = list(sentences(doctree, doctree, NOT_PROSE_CLASSES | {"key-points"}))
     body_text = "\n".join(text for _, text in body)
     if body and grade(body_text) > grades["body"]:
-        hardest = sorted((p for p in body if textstat.lexicon_count(p[1]) >= 20), key=lambda p: -grade(p[1]))[:3]
+        hardest = sorted((p for p in body if textstat().lexicon_count(p[1]) >= 20), key=lambda p: -grade(p[1]))[:3]
         named = "; ".join(f"line {line} (grade {grade(text):.1f})" for line, text in hardest)
         warn(f"the page's running text reads at grade {grade(body_text):.1f}, above {grades['body']} "
              f"(Flesch-Kincaid); rewrite its hardest paragraphs first: {named}", docname,
