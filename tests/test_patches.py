@@ -334,7 +334,7 @@ def _fresh_hyphenation(monkeypatch, doctreedir):
 
 
 def test_hyphenation_patterns_are_parsed_once_kept_and_give_the_same_syllables(monkeypatch, tmp_path):
-    from pyphen import HyphDict, LANGUAGES
+    from pyphen import LANGUAGES, HyphDict
 
     first, parsed = _fresh_hyphenation(monkeypatch, tmp_path)
     assert parsed == 1 and (tmp_path / patches.HYPHENATION_KEPT).is_file()
