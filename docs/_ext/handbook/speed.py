@@ -3,7 +3,7 @@ both workers busy.
 
 Neither changes the output: when Python frees unreachable objects, and the order pages are read in, do not
 change what is written (tests/test_build.py compares a build's pages with a serial build's).
-ARCHITECTURE.md ("Build speed") has the measurements.
+ARCHITECTURE.md ("Speed of a cold build") has the measurements.
 """
 
 from __future__ import annotations
