@@ -357,6 +357,24 @@ def test_kept_hyphenation_patterns_are_parsed_again_when_stale_or_unreadable(mon
     assert pickle.loads(kept.read_bytes())[0] == stamp  # kept again, with this pyphen's stamp
     kept.write_bytes(b"not a pickle")
     assert _fresh_hyphenation(monkeypatch, tmp_path)[1] == 1
+    stamp, digest, data = pickle.loads(kept.read_bytes())
+    damaged = bytearray(data)
+    damaged[len(damaged) // 2] ^= 1  # one bit of the patterns, the stamp intact
+    kept.write_bytes(pickle.dumps((stamp, digest, bytes(damaged))))
+    assert _fresh_hyphenation(monkeypatch, tmp_path)[1] == 1
+
+
+def test_builds_sharing_a_doctree_folder_each_keep_the_patterns_without_colliding(monkeypatch, tmp_path):
+    """Each process writes its own temporary file and renames it; a rename that fails leaves nothing."""
+    import os
+
+    replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: (_ for _ in ()).throw(FileNotFoundError(a)))
+    assert _fresh_hyphenation(monkeypatch, tmp_path)[1] == 1  # no exception
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(os, "replace", replace)
+    _fresh_hyphenation(monkeypatch, tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == [patches.HYPHENATION_KEPT]
 
 
 def test_pyphen_still_parses_its_dictionary_in_every_new_process():

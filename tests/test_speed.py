@@ -25,6 +25,7 @@ def test_the_build_collects_garbage_less_often_and_puts_the_thresholds_back(tmp_
     before, during = gc.get_threshold(), []
     app = SphinxTestApp("dummy", srcdir=copy_root("handbook", tmp_path / "src"), freshenv=True)
     try:
+        assert gc.get_threshold() == before  # set up, not yet building: nothing changed
         app.connect("env-updated", lambda app, env: during.append(gc.get_threshold()))
         app.build()
     finally:
@@ -144,6 +145,105 @@ def test_a_citation_resolved_once_gives_the_pages_resolving_each_gave(tmp_path, 
     for page in patched:
         assert patched[page] == unpatched[page], f"{page} differs with the patch"
     assert b"Glue" in patched[pathlib.Path("citing.html")]
+
+
+LOCAL_BIBLIOGRAPHY = """\
+---
+title: Page {name}
+description: A page with its own list of sources.
+last_reviewed: 2026-10-01
+next_review: 2027-04-01
+reviewers: [Test team]
+keywords: [page]
+---
+
+:::{{admonition}} Key points
+:class: key-points
+
+- Page {name} cites {{cite:p}}`glue2017`.
+:::
+
+Page {name} cites {{cite:p}}`glue2017`.
+
+## Sources of {name}
+
+```{{bibliography}}
+:filter: docname in docnames
+```
+"""
+
+
+YANG2021 = """
+@article{yang2021,
+  author  = {Yang, X. and Fang, Y. and Chen, H. and others},
+  title   = {Global, regional and national burden of anxiety disorders from 1990 to 2019},
+  journal = {Epidemiology and Psychiatric Sciences},
+  year    = {2021},
+  doi     = {10.1017/S2045796021000275},
+  evidence = {background}
+}
+"""
+
+
+@pytest.mark.parametrize("builder", ["singlehtml", "html"])
+def test_a_page_with_its_own_bibliography_links_to_it_as_without_the_patch(tmp_path, monkeypatch, builder):
+    """Upstream links a citation to the citing page's own bibliography first; in a single-page build every
+    page has the same address, so the page itself must be part of what the patch keeps a result by."""
+    from sphinxcontrib.bibtex import domain
+
+    def build(name):
+        srcdir = copy_root("handbook", tmp_path / name)
+        conf = srcdir / "conf.py"
+        conf.write_text(conf.read_text(encoding="utf-8") + "\nsuppress_warnings = ['bibtex.duplicate_citation', "
+                        "'bibtex.duplicate_label']\n", encoding="utf-8")
+        index = srcdir / "index.md"
+        index.write_text(index.read_text(encoding="utf-8").replace("references\n```", "references\na\nb\n```"),
+                         encoding="utf-8")
+        bib = srcdir / "refs.bib"
+        bib.write_text(bib.read_text(encoding="utf-8") + YANG2021, encoding="utf-8")
+        (srcdir / "a.md").write_text(LOCAL_BIBLIOGRAPHY.format(name="a"), encoding="utf-8")
+        # b cites another source first, so its own list numbers Glue differently from a's
+        (srcdir / "b.md").write_text(LOCAL_BIBLIOGRAPHY.format(name="b").replace(
+            "Page b cites {cite:p}`glue2017`.\n\n##", "Page b cites {cite:p}`yang2021` and {cite:p}`glue2017`.\n\n##"),
+            encoding="utf-8")
+        app = SphinxTestApp(builder, srcdir=srcdir, freshenv=True)
+        try:
+            app.build()
+        finally:
+            app.cleanup()
+        out = pathlib.Path(app.outdir)
+        return {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*.html"))}
+
+    patched = build("patched")
+    monkeypatch.setattr(domain.BibtexDomain, "resolve_xref", domain.BibtexDomain.resolve_xref.__wrapped__)
+    monkeypatch.setattr(patches, "resolve_each_citation_once", lambda: None)
+    unpatched = build("unpatched")
+    assert patched == unpatched
+
+
+def test_a_citation_whose_bibliography_has_no_address_is_resolved_by_upstream(monkeypatch):
+    """A LaTeX document without the bibliography's page: upstream writes the role's text, every time."""
+    from sphinx.errors import NoUri
+    from sphinxcontrib.bibtex.domain import BibtexDomain
+
+    patches.resolve_each_citation_once()
+    resolve = BibtexDomain.resolve_xref
+    upstream = next(cell for cell in resolve.__closure__ if cell.cell_contents is resolve.__wrapped__)
+    calls = []
+    monkeypatch.setattr(upstream, "cell_contents", lambda *args: calls.append(args[5]) or "resolved upstream")
+    monkeypatch.setattr(patches, "_RESOLVED", {})
+    key = type("Key", (), {"docname": "refs"})()
+    citation = type("Citation", (), {"key": "glue2017", "bibliography_key": key})()
+    bibliography = type("Bibliography", (), {"list_": "citation"})()
+    domain = type("Domain", (), {"citations": [citation], "bibliographies": {key: bibliography}})()
+
+    def no_address(fromdocname, docname):
+        raise NoUri(docname)
+
+    builder = type("Builder", (), {"name": "latex", "get_relative_uri": staticmethod(no_address)})()
+    for _ in range(2):
+        assert resolve(domain, object(), "page", builder, "p", "glue2017", None, None) == "resolved upstream"
+    assert calls == ["glue2017", "glue2017"]
 
 
 def test_a_citation_of_an_unknown_key_is_resolved_every_time(monkeypatch):

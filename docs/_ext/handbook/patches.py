@@ -290,10 +290,11 @@ def resolve_each_citation_once():
     Fixes: speed. sphinxcontrib-bibtex formats a citation with pybtex's templates every time it is
     resolved: 590 citations of 128 kinds in the handbook, 0.2 s of a cold build, all of it in Sphinx's main
     process, which resolves every page before handing it to a worker. The result depends on the role,
-    the keys (with their pre- and post-text, all in the target), the builder, whether the page is the
-    bibliography's own and the relative address of the bibliography from the page; that is the key, and
-    each use gets a deep copy. A citation with an unknown key is resolved every time, so its warning is
-    given at every place.
+    the keys (with their pre- and post-text, all in the target), the builder, the relative addresses from
+    the page of the pages whose bibliographies list those keys, and, when the page is one of them, the page
+    itself (upstream prefers its own bibliography); that is the key, and each use gets a deep copy. A
+    citation with an unknown key, or whose bibliography has no address from the page (outside a LaTeX
+    document), is resolved by upstream every time, so its warning or its text is as upstream gives it.
     Written for: sphinxcontrib-bibtex 2.7.0 (and Sphinx 9.0.4's make_refnode, which builds the link).
     Upstream: none known; a speed-up, not a bug. Suggestion for sphinxcontrib-bibtex:
         `BibtexDomain.resolve_xref` formats the citation's pybtex template on every call; a site
@@ -308,15 +309,25 @@ def resolve_each_citation_once():
         return
 
     def resolve_xref_once(self, env, fromdocname, builder, typ, target, node, contnode):
-        if id(env) not in _RESOLVED:  # the citations and bibliographies, as every page has been read
-            _RESOLVED[id(env)] = ({cit.key for cit in self.citations
-                                   if self.bibliographies[cit.bibliography_key].list_ == "citation"},
-                                  sorted({key.docname for key in self.bibliographies}), {})
-        known, bibliographies, resolved = _RESOLVED[id(env)]
-        if not all(found.key in known for found in parse_citation_targets(target)):
+        from sphinx.errors import NoUri
+
+        if id(env) not in _RESOLVED:  # every page has been read: the pages whose bibliographies list each key
+            listed = {}
+            for cit in self.citations:
+                if self.bibliographies[cit.bibliography_key].list_ == "citation":
+                    listed.setdefault(cit.key, set()).add(cit.bibliography_key.docname)
+            _RESOLVED[id(env)] = (listed, {})
+        listed, resolved = _RESOLVED[id(env)]
+        keys = [found.key for found in parse_citation_targets(target)]
+        if not all(key in listed for key in keys):
             return resolve_xref(self, env, fromdocname, builder, typ, target, node, contnode)
-        key = (builder.name, typ, target, fromdocname in bibliographies,
-               tuple(builder.get_relative_uri(fromdocname, docname) for docname in bibliographies))
+        pages = sorted(set().union(*(listed[key] for key in keys)))
+        try:
+            addresses = tuple(builder.get_relative_uri(fromdocname, page) for page in pages)
+        except NoUri:  # a page outside the document being written (LaTeX): as upstream does, every time
+            return resolve_xref(self, env, fromdocname, builder, typ, target, node, contnode)
+        # Upstream links a page's citation to its own bibliography first: such a page is its own kind.
+        key = (builder.name, typ, target, fromdocname if fromdocname in pages else None, addresses)
         if key not in resolved:
             resolved[key] = resolve_xref(self, env, fromdocname, builder, typ, target, node, contnode).deepcopy()
         return resolved[key].deepcopy()
@@ -326,7 +337,7 @@ def resolve_each_citation_once():
     BibtexDomain.resolve_xref = resolve_xref_once
 
 
-# For the environment being built, {id(env): (known citation keys, bibliography pages, {key: node})};
+# For the environment being built, {id(env): ({citation key: pages listing it}, {key: node})};
 # emptied when a build has read its pages (the bibliography may have changed since the last build).
 _RESOLVED = {}
 
@@ -407,15 +418,18 @@ def keep_hyphenation_patterns(app):
     Fixes: speed. textstat, which readability.py grades pages with, makes a pyphen dictionary for en_US
     when it is imported; pyphen parses the 11,000 patterns of its bundled `hyph_en_US.dic` each time:
     44 ms of every build, a one-page edit's included. Unpickled, the same patterns take 4 ms. They are kept
-    beside the doctrees with the pyphen version and the dictionary file's size and time, and parsed again
-    when any of them differs or the file cannot be read (a clean build parses them, and keeps them).
+    beside the doctrees with the pyphen version, the dictionary file's size and time and a SHA-256 of the
+    patterns, and parsed again when any of them differs or the file cannot be read (a clean build parses
+    them, and keeps them).
     Called by setup before anything imports textstat (readability.py imports it when it first grades).
     Written for: pyphen 0.18.1 (`HyphDict`: `patterns`, `cache`, `maxlen`; the module's `hdcache`).
     Upstream: none known; a speed-up, not a bug. Suggestion for pyphen:
         `HyphDict.__init__` parses the .dic file on every process start. Shipping the parsed patterns
         (or caching them on disk) would make `Pyphen(lang=...)` ten times faster to create.
     """
+    import hashlib
     import pickle
+    import tempfile
 
     import pyphen
 
@@ -425,20 +439,27 @@ def keep_hyphenation_patterns(app):
     stat = os.stat(str(dictionary))
     stamp = (importlib.metadata.version("pyphen"), str(dictionary), stat.st_size, stat.st_mtime_ns)
     kept = os.path.join(str(app.doctreedir), HYPHENATION_KEPT)
-    try:
+    try:  # (stamp, SHA-256 of the patterns' bytes, those bytes): anything else is parsed again
         with open(kept, "rb") as file:
-            kept_stamp, patterns, maxlen = pickle.load(file)  # noqa: S301 (the build's own file)
-    except (OSError, EOFError, ValueError, TypeError, AttributeError, pickle.UnpicklingError):
-        kept_stamp = None
-    if kept_stamp == stamp:
+            kept_stamp, digest, data = pickle.load(file)  # noqa: S301 (the build's own file)
+        if kept_stamp != stamp or hashlib.sha256(data).hexdigest() != digest:
+            raise ValueError("stale or damaged")
+        patterns, maxlen = pickle.loads(data)  # noqa: S301
         hyphenation = object.__new__(pyphen.HyphDict)
         hyphenation.patterns, hyphenation.cache, hyphenation.maxlen = patterns, {}, maxlen
-    else:
+    except Exception:  # noqa: BLE001 (a missing, stale or damaged file: parse the dictionary, as pyphen does)
         hyphenation = pyphen.HyphDict(dictionary)
-        os.makedirs(str(app.doctreedir), exist_ok=True)
-        with open(kept + ".new", "wb") as file:
-            pickle.dump((stamp, hyphenation.patterns, hyphenation.maxlen), file, pickle.HIGHEST_PROTOCOL)
-        os.replace(kept + ".new", kept)
+        data = pickle.dumps((hyphenation.patterns, hyphenation.maxlen), pickle.HIGHEST_PROTOCOL)
+        temporary = None
+        try:  # each process writes its own file, then renames it: builds sharing the folder do not collide
+            os.makedirs(str(app.doctreedir), exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=str(app.doctreedir), prefix=HYPHENATION_KEPT)
+            with os.fdopen(handle, "wb") as file:
+                pickle.dump((stamp, hashlib.sha256(data).hexdigest(), data), file, pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, kept)
+        except OSError:  # not kept: the next build parses the patterns again
+            if temporary and os.path.exists(temporary):
+                os.remove(temporary)
     pyphen.hdcache[dictionary] = hyphenation
 
 
