@@ -18,6 +18,8 @@ from sphinx.util.parallel import make_chunks
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "docs" / "_ext"))
 from handbook import patches, speed  # noqa: E402
 
+pytestmark = pytest.mark.fast
+
 # -- Garbage collection -----------------------------------------------------------------------------------
 
 
