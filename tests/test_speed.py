@@ -70,16 +70,20 @@ def test_a_page_costs_its_text_its_included_files_and_the_data_it_is_written_fro
     srcdir = copy_root("handbook", tmp_path / "src")
     (srcdir / "long.txt").write_text("x" * 5000, encoding="utf-8")
     (srcdir / "with-include.md").write_text("# Page\n\n```{include} long.txt\n```\n", encoding="utf-8")
+    (srcdir / "sub").mkdir()
+    (srcdir / "sub" / "rooted.md").write_text("# Page\n\n```{include} /long.txt\n```\n", encoding="utf-8")
     (srcdir / "with-map.md").write_text("# Page\n\n```{safety-map-table} glue2017\n```\n", encoding="utf-8")
     (srcdir / "plain.md").write_text("# Page\n\nText.\n", encoding="utf-8")
     app = SphinxTestApp("dummy", srcdir=srcdir, freshenv=True)
     try:
-        cost = {name: speed.reading_cost(app, name) for name in ("with-include", "with-map", "plain", "missing")}
+        cost = {name: speed.reading_cost(app, name)
+                for name in ("with-include", "sub/rooted", "with-map", "plain", "missing")}
     finally:
         app.cleanup()
     safety_map = (srcdir / app.config.handbook_safety_map).stat().st_size
     assert cost["plain"] == len("# Page\n\nText.\n")
     assert cost["with-include"] == len("# Page\n\n```{include} long.txt\n```\n") + 5000
+    assert cost["sub/rooted"] == len("# Page\n\n```{include} /long.txt\n```\n") + 5000
     assert cost["with-map"] == len("# Page\n\n```{safety-map-table} glue2017\n```\n") + safety_map
     assert cost["missing"] == 0
 

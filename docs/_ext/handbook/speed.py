@@ -64,8 +64,8 @@ def reading_cost(app, docname):
     except (OSError, ValueError):  # unreadable or not UTF-8: reading it reports that, at the page
         return source.stat().st_size if source.is_file() else 0
     cost = len(text)
-    for name in INCLUDE.findall(text):
-        included = source.parent / name
+    for name in INCLUDE.findall(text):  # relative to the page, or to the source folder when it starts with /
+        included = Path(app.srcdir) / name.lstrip("/") if name.startswith("/") else source.parent / name
         cost += included.stat().st_size if included.is_file() else 0
     for config_name, directive in DATA_DIRECTIVES.items():
         data = getattr(app.config, config_name, None)
