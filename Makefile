@@ -113,11 +113,10 @@ lint: $(VENV_OK)  ## spelling, whitespace, Python style, workflow and config sch
 
 # Two pytest processes side by side, split so that they finish together on a fresh clone, where Ace by DAISY
 # checks the new EPUB (ARCHITECTURE.md, "Keeping make test fast"): in the background the page sweep, search,
-# the readers' phone checks and the PDF's checks; in the foreground the rest, Ace's check first (about 27 s
-# of CPU on both cores, while the other process is at its sweep). The background report follows the
-# other's; either failing fails `make test`.
-BACKGROUND_TESTS = tests/test_browser.py tests/test_search.py tests/test_pdf_accessibility.py tests/test_reader_help.py \
-                   tests/test_pdf.py
+# the readers' phone checks and the PDF's accessibility checks; in the foreground the rest, Ace's check first
+# (about 27 s of CPU on both cores, while the other process is at its sweep). The background report follows
+# the other's; either failing fails `make test`.
+BACKGROUND_TESTS = tests/test_browser.py tests/test_search.py tests/test_pdf_accessibility.py tests/test_reader_help.py
 FIRST_TESTS = tests/test_epub_accessibility.py
 
 test: all lint  ## every check: build what is out of date, lint, then all tests (browser tests alongside)
