@@ -117,13 +117,18 @@ It eased anxiety {cite:p}`glue2017`. Another study found the same {cite:t}`glue2
 """
 
 
-def html_of_fixture(tmp_path, name):
-    srcdir = copy_root("handbook", tmp_path / name)
+def html_of_fixture(srcdir, pages, builder="html", bib="", conf=""):
+    """Build the fixture handbook at SRCDIR with PAGES ({name: text}) added to its toctree, BIB added to its
+    .bib and CONF to its conf.py; return {path: bytes} of every HTML file written."""
+    copy_root("handbook", srcdir)
+    for name, added in (("conf.py", conf), ("refs.bib", bib)):
+        (srcdir / name).write_text((srcdir / name).read_text(encoding="utf-8") + added, encoding="utf-8")
     index = srcdir / "index.md"
-    index.write_text(index.read_text(encoding="utf-8").replace("references\n```", "references\nciting\n```"),
-                     encoding="utf-8")
-    (srcdir / "citing.md").write_text(CITING_PAGE, encoding="utf-8")
-    app = SphinxTestApp("html", srcdir=srcdir, freshenv=True)
+    index.write_text(index.read_text(encoding="utf-8").replace(
+        "references\n```", "references\n" + "".join(f"{name}\n" for name in pages) + "```"), encoding="utf-8")
+    for name, text in pages.items():
+        (srcdir / f"{name}.md").write_text(text, encoding="utf-8")
+    app = SphinxTestApp(builder, srcdir=srcdir, freshenv=True)
     try:
         app.build()
     finally:
@@ -132,18 +137,25 @@ def html_of_fixture(tmp_path, name):
     return {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*.html"))}
 
 
+def without_the_citation_patch(monkeypatch):
+    """Upstream's resolve_xref from now on, and not patched again when the next app sets up."""
+    from sphinxcontrib.bibtex import domain
+
+    monkeypatch.setattr(domain.BibtexDomain, "resolve_xref", domain.BibtexDomain.resolve_xref.__wrapped__)
+    monkeypatch.setattr(patches, "resolve_each_citation_once", lambda: None)
+
+
 def test_a_citation_resolved_once_gives_the_pages_resolving_each_gave(tmp_path, monkeypatch):
     from sphinxcontrib.bibtex import domain
 
     calls = []
     format_references = domain.format_references
     monkeypatch.setattr(domain, "format_references", lambda *a: calls.append(a[1]) or format_references(*a))
-    patched = html_of_fixture(tmp_path, "patched")
+    patched = html_of_fixture(tmp_path / "patched", {"citing": CITING_PAGE})
     patched_calls = len(calls)
     calls.clear()
-    monkeypatch.setattr(domain.BibtexDomain, "resolve_xref", domain.BibtexDomain.resolve_xref.__wrapped__)
-    monkeypatch.setattr(patches, "resolve_each_citation_once", lambda: None)  # not applied again at setup
-    unpatched = html_of_fixture(tmp_path, "unpatched")
+    without_the_citation_patch(monkeypatch)
+    unpatched = html_of_fixture(tmp_path / "unpatched", {"citing": CITING_PAGE})
     # Upstream formats every citation (the fixture's three, the page's four); the patch, each kind once per
     # page address: (p, glue2017) on the fixture's pages and this one, and (t, glue2017).
     assert len(calls) == 7 and patched_calls == 2, (calls, patched_calls)
@@ -195,41 +207,20 @@ YANG2021 = """
 def test_a_page_with_its_own_bibliography_links_to_it_as_without_the_patch(tmp_path, monkeypatch, builder):
     """Upstream links a citation to the citing page's own bibliography first; in a single-page build every
     page has the same address, so the page itself must be part of what the patch keeps a result by."""
-    from sphinxcontrib.bibtex import domain
-
-    def build(name):
-        srcdir = copy_root("handbook", tmp_path / name)
-        conf = srcdir / "conf.py"
-        conf.write_text(conf.read_text(encoding="utf-8") + "\nsuppress_warnings = ['bibtex.duplicate_citation', "
-                        "'bibtex.duplicate_label']\n", encoding="utf-8")
-        index = srcdir / "index.md"
-        index.write_text(index.read_text(encoding="utf-8").replace("references\n```", "references\na\nb\n```"),
-                         encoding="utf-8")
-        bib = srcdir / "refs.bib"
-        bib.write_text(bib.read_text(encoding="utf-8") + YANG2021, encoding="utf-8")
-        (srcdir / "a.md").write_text(LOCAL_BIBLIOGRAPHY.format(name="a"), encoding="utf-8")
-        # b cites another source first, so its own list numbers Glue differently from a's
-        (srcdir / "b.md").write_text(LOCAL_BIBLIOGRAPHY.format(name="b").replace(
-            "Page b cites {cite:p}`glue2017`.\n\n##", "Page b cites {cite:p}`yang2021` and {cite:p}`glue2017`.\n\n##"),
-            encoding="utf-8")
-        app = SphinxTestApp(builder, srcdir=srcdir, freshenv=True)
-        try:
-            app.build()
-        finally:
-            app.cleanup()
-        out = pathlib.Path(app.outdir)
-        return {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*.html"))}
-
-    patched = build("patched")
-    monkeypatch.setattr(domain.BibtexDomain, "resolve_xref", domain.BibtexDomain.resolve_xref.__wrapped__)
-    monkeypatch.setattr(patches, "resolve_each_citation_once", lambda: None)
-    unpatched = build("unpatched")
+    # b cites another source first, so its own list numbers Glue differently from a's
+    b_first = "Page b cites {cite:p}`yang2021` and {cite:p}`glue2017`.\n\n##"
+    pages = {"a": LOCAL_BIBLIOGRAPHY.format(name="a"),
+             "b": LOCAL_BIBLIOGRAPHY.format(name="b").replace("Page b cites {cite:p}`glue2017`.\n\n##", b_first)}
+    conf = "\nsuppress_warnings = ['bibtex.duplicate_citation', 'bibtex.duplicate_label']\n"
+    patched = html_of_fixture(tmp_path / "patched", pages, builder, bib=YANG2021, conf=conf)
+    without_the_citation_patch(monkeypatch)
+    unpatched = html_of_fixture(tmp_path / "unpatched", pages, builder, bib=YANG2021, conf=conf)
     assert patched == unpatched
 
 
-def test_a_citation_whose_bibliography_has_no_address_is_resolved_by_upstream(monkeypatch):
-    """A LaTeX document without the bibliography's page: upstream writes the role's text, every time."""
-    from sphinx.errors import NoUri
+def patched_resolve_counting_upstream(monkeypatch):
+    """The patched BibtexDomain.resolve_xref, with the upstream function it calls replaced by one that answers
+    "resolved upstream" and notes each target it is asked for (the list returned)."""
     from sphinxcontrib.bibtex.domain import BibtexDomain
 
     patches.resolve_each_citation_once()
@@ -238,6 +229,14 @@ def test_a_citation_whose_bibliography_has_no_address_is_resolved_by_upstream(mo
     calls = []
     monkeypatch.setattr(upstream, "cell_contents", lambda *args: calls.append(args[5]) or "resolved upstream")
     monkeypatch.setattr(patches, "_RESOLVED", {})
+    return resolve, calls
+
+
+def test_a_citation_whose_bibliography_has_no_address_is_resolved_by_upstream(monkeypatch):
+    """A LaTeX document without the bibliography's page: upstream writes the role's text, every time."""
+    from sphinx.errors import NoUri
+
+    resolve, calls = patched_resolve_counting_upstream(monkeypatch)
     key = type("Key", (), {"docname": "refs"})()
     citation = type("Citation", (), {"key": "glue2017", "bibliography_key": key})()
     bibliography = type("Bibliography", (), {"list_": "citation"})()
@@ -254,14 +253,7 @@ def test_a_citation_whose_bibliography_has_no_address_is_resolved_by_upstream(mo
 
 def test_a_citation_of_an_unknown_key_is_resolved_every_time(monkeypatch):
     """Never kept: upstream resolves it (and warns) at each place it is cited."""
-    from sphinxcontrib.bibtex.domain import BibtexDomain
-
-    patches.resolve_each_citation_once()
-    resolve = BibtexDomain.resolve_xref
-    upstream = next(cell for cell in resolve.__closure__ if cell.cell_contents is resolve.__wrapped__)
-    calls = []
-    monkeypatch.setattr(upstream, "cell_contents", lambda *args: calls.append(args[5]) or "resolved upstream")
-    monkeypatch.setattr(patches, "_RESOLVED", {})
+    resolve, calls = patched_resolve_counting_upstream(monkeypatch)
     domain = type("Domain", (), {"citations": [], "bibliographies": {}})()
     for _ in range(2):
         assert resolve(domain, object(), "page", None, "p", "unknown2020", None, None) == "resolved upstream"

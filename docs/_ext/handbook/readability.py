@@ -18,6 +18,7 @@ counts syllables with pyphen's bundled dictionaries (it works offline).
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 
@@ -28,8 +29,9 @@ from .structured_data import questions
 from .util import warn
 
 
+@functools.cache
 def textstat():
-    """textstat, imported when a page is first graded: by then the handbook's setup has given pyphen its
+    """textstat, imported when a page is first graded (once): by then the handbook's setup has given pyphen its
     hyphenation patterns (patches.keep_hyphenation_patterns), which textstat's import would otherwise parse."""
     defer_pkg_resources()  # textstat imports pkg_resources for word lists the grade never reads (patches.py)
     with warnings.catch_warnings():
@@ -37,6 +39,7 @@ def textstat():
         import textstat
 
     return textstat
+
 
 DEFAULT_GRADES = {"key points": 7, "body": 9, "answer": 7}
 NOT_PROSE_NODES = (nodes.title, nodes.table, nodes.literal_block, nodes.term, nodes.rubric, nodes.comment,
